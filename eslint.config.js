@@ -6,14 +6,25 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'public/**', 'reports/**', 'test-results/**', 'playwright-report/**', '.stryker-tmp/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'public/**',
+      'reports/**',
+      'test-results/**',
+      'playwright-report/**',
+      '.stryker-tmp/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -29,8 +40,20 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['react', 'react-dom', 'zustand', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-*'], message: 'src/continual uses @tensorflow/tfjs-core only.' },
-            { group: ['../models/*', '../ui/*', '../runtime/*', '../video/*'], message: 'src/continual knows no model, screen or backend.' },
+            {
+              group: [
+                'react',
+                'react-dom',
+                'zustand',
+                '@tensorflow/tfjs',
+                '@tensorflow/tfjs-backend-*',
+              ],
+              message: 'src/continual uses @tensorflow/tfjs-core only.',
+            },
+            {
+              group: ['../models/*', '../ui/*', '../runtime/*', '../video/*'],
+              message: 'src/continual knows no model, screen or backend.',
+            },
           ],
         },
       ],

@@ -14,7 +14,10 @@ export const chromiumArgs = [
 
 const chromium = () =>
   playwright({
-    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+    },
     contextOptions: {},
   });
 
@@ -37,7 +40,11 @@ export default defineConfig({
       },
       ...(['wasm', 'webgpu'] as const).map((backend) => ({
         optimizeDeps: {
-          include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
+          include: [
+            '@tensorflow/tfjs-core',
+            '@tensorflow/tfjs-backend-wasm',
+            '@tensorflow/tfjs-backend-webgpu',
+          ],
         },
         server: {
           headers: {

@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Clip, CoModule, CoState, FlopCount, Frame, FrameShape, TemporalPadding } from './module';
+import type {
+  Clip,
+  CoModule,
+  CoState,
+  FlopCount,
+  Frame,
+  FrameShape,
+  TemporalPadding,
+} from './module';
 
 /**
  * Number of outputs of the offline twin over a clip of `frames` input frames:
@@ -64,7 +72,12 @@ export function stateTensor(state: CoState, key: string): tf.Tensor | null {
 /** Reads a nested child state. */
 export function stateChild(state: CoState, key: string): CoState {
   const value = state[key];
-  if (value === null || value === undefined || typeof value === 'number' || value instanceof tf.Tensor) {
+  if (
+    value === null ||
+    value === undefined ||
+    typeof value === 'number' ||
+    value instanceof tf.Tensor
+  ) {
     throw new Error(`State key "${key}" must be a nested state.`);
   }
   return value;

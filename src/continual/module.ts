@@ -74,6 +74,7 @@ export interface CoState {
  * Ownership: every method that returns a tensor returns a new one that the caller owns and must
  * dispose; inputs stay owned by the caller. `getState()` returns clones the caller owns;
  * `setState()` clones what it is given, so the caller still owns (and disposes) its argument.
+ * Callers may step a module inside `tf.tidy`: state kept across steps is `tf.keep`-ed by the module.
  *
  * The defining property: after the start-up transient, `forwardSteps(frames)` equals
  * `forward(clip)` over the same frames, clip output `j` being emitted by the step that consumes

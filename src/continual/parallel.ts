@@ -1,0 +1,342 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { CoModuleBase, clipOutputLength, stateChild } from './base';
+import { CoDelay, CoIdentity } from './delay';
+import type {
+  Clip,
+  CoModule,
+  CoState,
+  FlopCount,
+  Frame,
+  FrameShape,
+  TemporalPadding,
+} from './module';
+import { addFlops, scaleFlops } from './module';
+import { assertUniqueNames } from './sequential';
+
+/** How branch outputs are combined: sum (equal shapes), product (broadcast) or channel concat. */
+export type MergeMode = 'add' | 'multiply' | 'concat';
+
+/**
+ * How branches that shrink a clip by different amounts are lined up (stride 1).
+ * 'centered': a branch that shrinks less is cropped evenly at both ends, so e.g. a residual's
+ * shortcut adds the frame at the centre of a valid 3x3x3 conv's window, as a clip X3D with
+ * temporal padding does. 'lagging': outputs of equal index are combined (the shortcut adds the
+ * oldest frame of the window), which is what delaying the shortcut alone gives.
+ */
+export type Alignment = 'centered' | 'lagging';
+
+/** Options of {@link CoParallel}. */
+export interface CoParallelOptions {
+  readonly merge: MergeMode;
+  /** Default 'centered'. */
+  readonly align?: Alignment;
+}
+
+/**
+ * Branches fed the same input, their outputs merged. Each branch b (receptive field rf_b,
+ * padding p_b, delay d_b) shrinks a clip by D_b = rf_b - 1 - p_b.start - p_b.end frames and is
+ * cropped by o_b = 0 ('lagging') or (max D - D_b) / 2 ('centered') frames at the start.
+ * Streaming, branch b waits e_b = K - d_b - o_b extra steps behind a {@link CoDelay} so every
+ * branch emits its aligned output at the same step, K = max (d_b + o_b) being the container's
+ * delay. Derived: receptiveField = max (rf_b + e_b), padding.start = receptiveField - 1 - K,
+ * padding.end = K - max (D_b + o_b), so the clip length formula gives min (L_b - o_b).
+ * Strided branches must share their stride and need no cropping (o_b = 0).
+ */
+export class CoParallel extends CoModuleBase {
+  readonly name: string;
+  readonly receptiveField: number;
+  readonly padding: TemporalPadding;
+  readonly stride: number;
+  readonly merge: MergeMode;
+  readonly align: Alignment;
+  /** Frames cropped from the start of each branch's clip output (o_b). */
+  readonly offsets: readonly number[];
+  /** Extra steps each branch's input is delayed by when streaming (e_b). */
+  readonly extraDelays: readonly number[];
+  private readonly members: readonly CoModule[];
+  private readonly delays: readonly (CoDelay | null)[];
+
+  constructor(name: string, branches: readonly CoModule[], options: CoParallelOptions) {
+    super();
+    const what = `CoParallel "${name}"`;
+    const first = branches[0];
+    if (first === undefined) throw new Error(`${what}: needs at least one branch.`);
+    assertUniqueNames(what, branches);
+    const stride = first.stride;
+    for (const b of branches) {
+      if (b.stride !== stride) {
+        throw new Error(
+          `${what}: branches must share one temporal stride; "${first.name}" has ${stride}, ` +
+            `"${b.name}" has ${b.stride}.`,
+        );
+      }
+    }
+    this.name = name;
+    this.merge = options.merge;
+    this.align = options.align ?? 'centered';
+    this.stride = stride;
+    this.members = [...branches];
+
+    const shrinks = branches.map((b) => b.receptiveField - 1 - b.padding.start - b.padding.end);
+    const maxShrink = Math.max(...shrinks);
+    this.offsets = shrinks.map((shrink, i) => {
+      if (this.align === 'lagging') return 0;
+      const offset = (maxShrink - shrink) / 2;
+      if (!Number.isInteger(offset)) {
+        throw new Error(
+          `${what}: 'centered' needs branches whose clip shrinks differ by an even number of ` +
+            `frames; "${branches[i]?.name}" shrinks by ${shrink}, another by ${maxShrink}. ` +
+            `Use align 'lagging' or pad the branch.`,
+        );
+      }
+      return offset;
+    });
+    if (stride > 1 && this.offsets.some((o) => o !== 0)) {
+      throw new Error(
+        `${what}: branches of stride ${stride} that shrink a clip by different amounts cannot ` +
+          `be 'centered'; use align 'lagging'.`,
+      );
+    }
+    const lag = Math.max(...branches.map((b, i) => b.delay + (this.offsets[i] ?? 0)));
+    this.extraDelays = branches.map((b, i) => lag - b.delay - (this.offsets[i] ?? 0));
+    this.receptiveField = Math.max(
+      ...branches.map((b, i) => b.receptiveField + (this.extraDelays[i] ?? 0)),
+    );
+    this.padding = {
+      start: this.receptiveField - 1 - lag,
+      end: lag - Math.max(...shrinks.map((shrink, i) => shrink + (this.offsets[i] ?? 0))),
+    };
+    this.delays = branches.map((b, i) => {
+      const delay = this.extraDelays[i] ?? 0;
+      return delay > 0 ? new CoDelay({ name: `${b.name}.delay`, delay }) : null;
+    });
+  }
+
+  /** The branches, in merge order. */
+  get children(): readonly CoModule[] {
+    return this.members;
+  }
+
+  outputShape(input: FrameShape): FrameShape {
+    const shapes = this.members.map((b) => b.outputShape(input));
+    return mergeShapes(`CoParallel "${this.name}"`, this.merge, shapes);
+  }
+
+  forward(clip: Clip): Clip {
+    return tf.tidy(() => {
+      const outputs = this.members.map((b) => b.forward(clip));
+      const length = Math.max(
+        0,
+        Math.min(...outputs.map((out, i) => out.shape[1] - (this.offsets[i] ?? 0))),
+      );
+      const cropped = outputs.map((out, i) => {
+        const [n, , h, w, c] = out.shape;
+        // An empty result starts at 0: the offset may lie beyond a branch's short output.
+        const start = length === 0 ? 0 : (this.offsets[i] ?? 0);
+        return tf.slice(out, [0, start, 0, 0, 0], [n, length, h, w, c]);
+      });
+      return this.combine(cropped) as Clip;
+    });
+  }
+
+  forwardStep(frame: Frame): Frame | null {
+    // No tf.tidy: children keep tensors in their state. Every branch consumes every frame,
+    // even once another has returned null.
+    const outputs = this.members.map((b, i) => {
+      const delay = this.delays[i] ?? null;
+      const input = delay === null ? frame : delay.forwardStep(frame);
+      if (input === null) return null;
+      const out = b.forwardStep(input);
+      if (input !== frame) input.dispose();
+      return out;
+    });
+    // A branch that is ahead emits outputs the alignment crops (o_b of them at start-up).
+    if (outputs.some((out) => out === null)) {
+      for (const out of outputs) out?.dispose();
+      return null;
+    }
+    const frames = outputs as Frame[];
+    const merged = tf.tidy(() => this.combine(frames) as Frame);
+    tf.dispose(frames);
+    return merged;
+  }
+
+  getState(): CoState {
+    const branches: Record<string, CoState> = {};
+    const delays: Record<string, CoState> = {};
+    this.members.forEach((b, i) => {
+      branches[b.name] = b.getState();
+      const delay = this.delays[i];
+      if (delay) delays[b.name] = delay.getState();
+    });
+    return { branches, delays };
+  }
+
+  setState(state: CoState): void {
+    const branches = stateChild(state, 'branches');
+    const delays = stateChild(state, 'delays');
+    this.members.forEach((b, i) => {
+      b.setState(stateChild(branches, b.name));
+      this.delays[i]?.setState(stateChild(delays, b.name));
+    });
+  }
+
+  resetState(): void {
+    this.members.forEach((b, i) => {
+      b.resetState();
+      this.delays[i]?.resetState();
+    });
+  }
+
+  /** Branch costs plus the merge, which runs once per output (every `stride` steps). */
+  flopsPerStep(input: FrameShape): FlopCount {
+    return addFlops(...this.members.map((b) => b.flopsPerStep(input)), {
+      macs: 0,
+      elementwise: this.mergeOps(input) / this.stride,
+    });
+  }
+
+  /** Each branch runs over the whole clip (outputs cropped away included), plus the merges. */
+  flopsPerClip(input: FrameShape, frames: number): FlopCount {
+    const outputs = clipOutputLength(frames, this.receptiveField, this.padding, this.stride);
+    return addFlops(
+      ...this.members.map((b) => b.flopsPerClip(input, frames)),
+      scaleFlops({ macs: 0, elementwise: this.mergeOps(input) }, outputs),
+    );
+  }
+
+  stateBytes(input: FrameShape): number {
+    let bytes = 0;
+    this.members.forEach((b, i) => {
+      bytes += b.stateBytes(input) + (this.delays[i]?.stateBytes(input) ?? 0);
+    });
+    return bytes;
+  }
+
+  dispose(): void {
+    this.members.forEach((b, i) => {
+      b.dispose();
+      this.delays[i]?.dispose();
+    });
+  }
+
+  /**
+   * Element-wise ops of one merge: (branches - 1) per output element for add and multiply;
+   * 0 for concat, a copy without arithmetic.
+   */
+  private mergeOps(input: FrameShape): number {
+    if (this.merge === 'concat') return 0;
+    const out = this.outputShape(input);
+    return (this.members.length - 1) * out.height * out.width * out.channels;
+  }
+
+  /** Merges frames [N, H, W, C] or clips [N, T, H, W, C] of the branches (call inside tidy). */
+  private combine(parts: readonly tf.Tensor[]): tf.Tensor {
+    const what = `CoParallel "${this.name}"`;
+    const shapes = parts.map((p) => {
+      const s = p.shape;
+      return {
+        height: s[s.length - 3] ?? 0,
+        width: s[s.length - 2] ?? 0,
+        channels: s[s.length - 1] ?? 0,
+      };
+    });
+    mergeShapes(what, this.merge, shapes);
+    const [head, ...rest] = parts as [tf.Tensor, ...tf.Tensor[]];
+    switch (this.merge) {
+      case 'add':
+        return rest.length === 0 ? tf.clone(head) : tf.addN([head, ...rest]);
+      case 'multiply':
+        return rest.reduce((acc, p) => tf.mul(acc, p), tf.clone(head));
+      case 'concat':
+        return rest.length === 0 ? tf.clone(head) : tf.concat([head, ...rest], -1);
+    }
+  }
+}
+
+/**
+ * The frame shape of merged branch outputs; throws when they cannot be merged: add needs equal
+ * shapes, multiply shapes that broadcast (each axis equal or 1), concat equal height and width.
+ */
+export function mergeShapes(
+  container: string,
+  merge: MergeMode,
+  shapes: readonly FrameShape[],
+): FrameShape {
+  const describe = (s: FrameShape) => `[${s.height}, ${s.width}, ${s.channels}]`;
+  const fail = (): never => {
+    throw new Error(
+      `${container}: cannot ${merge} branch outputs of shapes ${shapes.map(describe).join(', ')}.`,
+    );
+  };
+  const [head, ...rest] = shapes;
+  if (head === undefined) return fail();
+  switch (merge) {
+    case 'add':
+      for (const s of rest) {
+        if (s.height !== head.height || s.width !== head.width || s.channels !== head.channels) {
+          fail();
+        }
+      }
+      return { ...head };
+    case 'multiply': {
+      const broadcast = (a: number, b: number): number =>
+        a === b || b === 1 ? a : a === 1 ? b : fail();
+      return rest.reduce(
+        (acc, s) => ({
+          height: broadcast(acc.height, s.height),
+          width: broadcast(acc.width, s.width),
+          channels: broadcast(acc.channels, s.channels),
+        }),
+        { ...head },
+      );
+    }
+    case 'concat': {
+      let channels = head.channels;
+      for (const s of rest) {
+        if (s.height !== head.height || s.width !== head.width) fail();
+        channels += s.channels;
+      }
+      return { height: head.height, width: head.width, channels };
+    }
+  }
+}
+
+/** Options of {@link coResidual}. */
+export interface CoResidualOptions {
+  /** Default 'centered'. */
+  readonly align?: Alignment;
+  /** The shortcut path (e.g. a projection); default the identity, named "shortcut". */
+  readonly shortcut?: CoModule;
+}
+
+/** A residual connection: `branch(x) + shortcut(x)`, the shortcut lined up with the branch. */
+export function coResidual(
+  name: string,
+  branch: CoModule,
+  options: CoResidualOptions = {},
+): CoParallel {
+  const shortcut = options.shortcut ?? new CoIdentity({ name: 'shortcut' });
+  return new CoParallel(name, [branch, shortcut], {
+    merge: 'add',
+    ...(options.align === undefined ? {} : { align: options.align }),
+  });
+}
+
+/** Options of {@link coConcat}. */
+export interface CoConcatOptions {
+  /** Default 'centered'. */
+  readonly align?: Alignment;
+}
+
+/** Branches whose outputs are concatenated on channels (an Inception-style broadcast). */
+export function coConcat(
+  name: string,
+  branches: readonly CoModule[],
+  options: CoConcatOptions = {},
+): CoParallel {
+  return new CoParallel(name, branches, {
+    merge: 'concat',
+    ...(options.align === undefined ? {} : { align: options.align }),
+  });
+}

@@ -1,0 +1,54 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { CoModule, FlopCount, FrameShape } from '../continual/module';
+
+/** What a model is, for the registry, the dashboard and the FLOP table. */
+export interface ModelInfo {
+  /** Registry id, e.g. 'movinet-a0-stream' or 'cox3d-xs'. */
+  readonly id: string;
+  /** Name shown to people. */
+  readonly displayName: string;
+  /** Class names; index i = logit i. */
+  readonly labels: readonly string[];
+  /** Input frame: RGB in [0, 1], channels-last. */
+  readonly input: FrameShape;
+  /** Frames per second of video the model expects (frames are resampled to this rate). */
+  readonly frameRate: number;
+  /** Frames of the clip-based baseline (the offline window recomputed per prediction). */
+  readonly clipLength: number;
+  /** Whether the weights are trained; untrained models use seeded weights and say so everywhere. */
+  readonly trained: boolean;
+  /** Number of weights (parameters). */
+  readonly params: number;
+  /** One sentence on what it is and where its weights come from. */
+  readonly description: string;
+}
+
+/**
+ * A recognition model: a continual network from frames [1, H, W, 3] to logits [1, 1, 1, classes],
+ * plus its metadata and costs. The network keeps the CoModule contract, so `forwardStep` is the
+ * online (continual) mode and `predictClip` the offline (clip-based) baseline.
+ */
+export interface ActionModel {
+  readonly info: ModelInfo;
+  readonly network: CoModule;
+  /**
+   * Online mode: one new frame [1, H, W, 3]; returns logits [1, classes] or null while the
+   * network's buffers fill. The caller owns the result.
+   */
+  step(frame: tf.Tensor4D): tf.Tensor2D | null;
+  /**
+   * Offline mode: the clip-based baseline over the last `info.clipLength` frames
+   * [1, T, H, W, 3], computed from a fresh state in one full pass; returns the logits [1, classes]
+   * of the window's last output. Does not touch the online state.
+   */
+  predictClip(clip: tf.Tensor5D): tf.Tensor2D;
+  /** Resets the online state (new stream, seek, model switch). */
+  resetState(): void;
+  /** Cost of one online step (per input frame). */
+  readonly flopsPerStep: FlopCount;
+  /** Cost of one clip-based prediction over `info.clipLength` frames. */
+  readonly flopsPerClip: FlopCount;
+  /** Bytes of streaming state (float32). */
+  readonly stateBytes: number;
+  dispose(): void;
+}

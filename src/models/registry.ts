@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ActionModel } from './action-model';
+import { ContinualActionModel } from './continual-action-model';
+import { buildMovinetA0 } from './movinet/movinet-a0';
+import { parseMovinetConfig } from './movinet/movinet-config';
+import { loadWeights, type LoadWeightsOptions } from './weights/load-weights';
+
+/** Loading progress: weight bytes, then kernel warm-up steps. */
+export interface ModelProgress {
+  readonly phase: 'weights' | 'warmup';
+  readonly loaded: number;
+  readonly total: number;
+}
+
+/** Options of {@link createModel}. */
+export interface CreateModelOptions {
+  /** Base URL of the weights folders (default: `<page base>/weights`). */
+  readonly weightsBaseUrl?: string;
+  /** A variant id (dense by default); see the adapters work. */
+  readonly variant?: string;
+  /** Progress while weights load and kernels warm up. */
+  readonly onProgress?: (progress: ModelProgress) => void;
+  /** Passed to the weights loader (fetch replacement, cache switch). */
+  readonly loader?: Omit<LoadWeightsOptions, 'onProgress'>;
+  /** Warm-up steps run (and discarded) before the model is returned; default 2. */
+  readonly warmupSteps?: number;
+}
+
+/** What the model picker lists. */
+export interface ModelEntry {
+  readonly id: string;
+  readonly displayName: string;
+  readonly trained: boolean;
+}
+
+/** The models the app offers, the default first. */
+export const MODEL_ENTRIES: readonly ModelEntry[] = [
+  { id: 'movinet-a0-stream', displayName: 'MoViNet-A0-Stream (Kinetics-600)', trained: true },
+];
+
+/** The app's default model. */
+export const DEFAULT_MODEL_ID = 'movinet-a0-stream';
+
+function defaultWeightsBase(): string {
+  const base = (import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
+  return `${base.replace(/\/+$/, '')}/weights`;
+}
+
+/**
+ * Creates a model by registry id with its weights loaded, checked and warmed up.
+ * Throws a WeightsError for weights problems and an Error for an unknown id.
+ */
+export async function createModel(
+  id: string,
+  options: CreateModelOptions = {},
+): Promise<ActionModel> {
+  const base = options.weightsBaseUrl ?? defaultWeightsBase();
+  switch (id) {
+    case 'movinet-a0-stream': {
+      const weights = await loadWeights(`${base.replace(/\/+$/, '')}/${id}`, {
+        ...options.loader,
+        onProgress: (loaded, total) => options.onProgress?.({ phase: 'weights', loaded, total }),
+      });
+      const spec = parseMovinetConfig(weights.manifest.config);
+      const labels = weights.labels;
+      if (labels === null || labels.length !== spec.numClasses) {
+        throw new Error(`${id}: expected ${spec.numClasses} labels with the weights.`);
+      }
+      const network = buildMovinetA0(spec, weights);
+      const [height, width, channels] = spec.frameShape;
+      const model = new ContinualActionModel(
+        {
+          id,
+          displayName: 'MoViNet-A0-Stream',
+          labels,
+          input: { height, width, channels },
+          frameRate: spec.fps,
+          clipLength: 8,
+          trained: true,
+          params: [...weights.tensors.values()].reduce((n, t) => n + t.data.length, 0),
+          description:
+            'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine.',
+        },
+        network,
+      );
+      warmUp(model, options);
+      return model;
+    }
+    default:
+      throw new Error(
+        `Unknown model "${id}". Known models: ${MODEL_ENTRIES.map((m) => m.id).join(', ')}.`,
+      );
+  }
+}
+
+/** Runs a few steps on a blank frame so shaders compile / kernels load before the first real frame. */
+function warmUp(model: ActionModel, options: CreateModelOptions): void {
+  const steps = options.warmupSteps ?? 2;
+  const { height, width, channels } = model.info.input;
+  for (let i = 0; i < steps; i++) {
+    const blank = tf.zeros([1, height, width, channels]) as tf.Tensor4D;
+    const logits = model.step(blank);
+    logits?.dataSync();
+    tf.dispose([blank, logits ?? []]);
+    options.onProgress?.({ phase: 'warmup', loaded: i + 1, total: steps });
+  }
+  model.resetState();
+}

@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { extractClipFrames } from './tools/vitest/commands';
 
 /** Chromium flags shared by the browser test projects, the e2e tests and the tools. */
 export const chromiumArgs = [
@@ -64,6 +65,7 @@ export default defineConfig({
             provider: chromium(),
             instances: [{ browser: 'chromium' as const }],
             screenshotFailures: false,
+            commands: { extractClipFrames },
           },
         },
       })),

@@ -36,6 +36,11 @@ export function seededClip(shape: [number, number, number, number, number], seed
 
 /** Largest absolute element-wise difference of two tensors of the same shape. */
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  if (tf.getBackend() === 'webgpu') {
+    // Synchronous readback on tfjs-webgpu 4.22 can return stale zeros, which would make any
+    // comparison pass: fail loudly instead and use testing-async.ts there.
+    throw new Error('maxAbsDiff reads back synchronously; on webgpu use maxAbsDiffAsync.');
+  }
   expect(a.shape).toEqual(b.shape);
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] ?? Number.NaN);
 }
@@ -80,7 +85,7 @@ export function streamAndCompare(module: CoModule, clip: Clip, tol: number): Str
   for (let t = 0; t < steps; t++) {
     const frame = frameAt(clip, t);
     // Inside tf.tidy, as callers do: state a module keeps across steps must survive the scope.
-    const out = tf.tidy(() => module.forwardStep(frame));
+    const out = tf.tidy(() => module.forwardStep(frame) ?? undefined) ?? null;
     frame.dispose();
     if (out === null) {
       nullSteps++;

@@ -478,6 +478,40 @@ describe(`CoConv3d on ${backend}`, () => {
   describe.each(FORMS)('state (%s)', (form) => {
     const c = CASES[2] as Case; // kt 5, temporal pad 2, replicate: the richest start-up
 
+    it('keeps its state when stepped inside tf.tidy, as callers do', async () => {
+      const seed = 79;
+      const inside = build(c, form, seed);
+      const outside = build(c, form, seed);
+      const clip = seededClip(c.clip, 9);
+      const a: Frame[] = [];
+      const b: Frame[] = [];
+      for (let t = 0; t < c.clip[1]; t++) {
+        // Separate frames: a clone the other module keeps would keep a disposed slot's data alive.
+        const frame = frameAt(clip, t);
+        const same = frameAt(clip, t);
+        const x = tf.tidy(() => inside.forwardStep(frame) ?? undefined);
+        const y = outside.forwardStep(same);
+        if (x !== undefined) a.push(x);
+        if (y !== null) b.push(y);
+        tf.dispose([frame, same]);
+      }
+      // A state setState restores must survive an enclosing tidy too.
+      const snapshot = inside.getState();
+      tf.tidy(() => inside.setState(snapshot));
+      const next = frameAt(clip, 0);
+      const x = inside.forwardStep(next) as Frame;
+      const y = outside.forwardStep(next) as Frame;
+      expect(a.length).toBe(b.length);
+      for (let k = 0; k < a.length; k++) {
+        await expectTensorsCloseAsync(a[k] as Frame, b[k] as Frame, 0);
+      }
+      await expectTensorsCloseAsync(x, y, 0);
+      tf.dispose([clip, next, x, y, ...a, ...b]);
+      tf.dispose(Object.values(snapshot).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      inside.dispose();
+      outside.dispose();
+    });
+
     it('resetState makes the module behave like a new one', async () => {
       const seed = 77;
       const used = build(c, form, seed);
@@ -527,10 +561,15 @@ describe(`CoConv3d on ${backend}`, () => {
       expect(module.forwardStep(frame)).toBeNull(); // delay = 5 - 1 - 2 = 2
       const state = module.getState();
       if (form === 'partial-sums') {
-        expect(Object.keys(state).sort()).toEqual(['partialSums', 'step']);
-        expect(empty.partialSums).toBeNull();
-        // [N, H', W', outC, kt - 1], spatial stride 2 on 5 -> 3
-        expect((state.partialSums as tf.Tensor).shape).toEqual([1, 3, 3, 4, 4]);
+        expect(Object.keys(state).sort()).toEqual(['step', 'sum0', 'sum1', 'sum2', 'sum3']);
+        expect(empty.sum0).toBeNull();
+        // After the two replicated padding frames and the first frame (positions 0, 1, 2), the
+        // outputs ending at 4, 5, 6 have 3, 2, 1 taps; the one ending at 7 none yet. Sums are
+        // output-sized: spatial stride 2 on 5 -> 3, 4 channels.
+        for (const key of ['sum0', 'sum1', 'sum2']) {
+          expect((state[key] as tf.Tensor).shape).toEqual([1, 3, 3, 4]);
+        }
+        expect(state.sum3).toBeNull();
       } else {
         expect(Object.keys(state).sort()).toEqual(['frame0', 'frame1', 'frame2', 'frame3', 'step']);
         // Two replicated padding frames and the first frame sit at padded positions 0, 1, 2.
@@ -547,12 +586,29 @@ describe(`CoConv3d on ${backend}`, () => {
       module.dispose();
     });
 
+    it('setState frees the state it replaces', async () => {
+      const module = build(c, form);
+      const clip = seededClip([1, 4, 5, 5, 3], 10);
+      module.forwardSteps(clip)?.dispose();
+      const snapshot = module.getState();
+      const held = Object.values(snapshot).filter((v) => v instanceof tf.Tensor).length;
+      expect(held).toBe(4); // kt - 1 frames, or the sums of the outputs ending 1 to 4 steps on
+      await expectNoLeakedTensors(() => module.setState(snapshot));
+      tf.dispose(Object.values(snapshot).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      const before = tf.memory().numTensors;
+      module.resetState();
+      expect(tf.memory().numTensors).toBe(before - held);
+      clip.dispose();
+      module.dispose();
+    });
+
     it('rejects a malformed state and keeps its own', () => {
       const module = build(c, form);
       const frame = seededTensor([1, 5, 5, 3], 4) as Frame;
       module.forwardStep(frame);
-      const bad: CoState = { step: 1, partialSums: tf.zeros([2, 2]), frame0: tf.zeros([2, 2]) };
-      expect(() => module.setState(bad)).toThrow(/state\.(partialSums|frame0) must be a rank-/);
+      const bad: CoState = { step: 1, sum0: tf.zeros([2, 2]), frame0: tf.zeros([2, 2]) };
+      expect(() => module.setState(bad)).toThrow(/state\.(sum0|frame0) must be a rank-4 tensor/);
+      expect(() => module.setState({ step: 1 })).toThrow(/state\.(sum0|frame0) must be/);
       expect(() => module.setState({ step: -1 })).toThrow(/step must be a non-negative integer/);
       expect(() => module.setState({ step: 1.5 })).toThrow(/step must be a non-negative integer/);
       expect(module.getState().step).toBe(1);
@@ -690,13 +746,12 @@ describe(`CoConv3d on ${backend}`, () => {
       }
     });
 
-    it('per step, temporal stride 2: frame-buffer halves, partial sums still run every tap', () => {
-      const fb = depthwise('frame-buffer', 2);
-      expect(fb.flopsPerStep(frame)).toEqual({ macs: 3_456, elementwise: 256 });
-      fb.dispose();
-      const ps = depthwise('partial-sums', 2);
-      expect(ps.flopsPerStep(frame)).toEqual({ macs: 6_912, elementwise: 256 });
-      ps.dispose();
+    it('per step, temporal stride 2: both forms halve (partial sums skip unwanted outputs)', () => {
+      for (const form of FORMS) {
+        const m = depthwise(form, 2);
+        expect(m.flopsPerStep(frame)).toEqual({ macs: 3_456, elementwise: 256 });
+        m.dispose();
+      }
     });
 
     it('dense and grouped, with spatial stride and no bias', () => {
@@ -734,26 +789,71 @@ describe(`CoConv3d on ${backend}`, () => {
       pointwise.dispose();
     });
 
-    it('state bytes: kt - 1 input frames, or kt - 1 output-sized partial sums', () => {
-      const make = (form: ConvStateForm) =>
+    it('state bytes: kt - 1 input frames, or the open output-sized partial sums', () => {
+      const make = (form: ConvStateForm, kt: number, st: number) =>
         new CoConv3d({
           name: 'b',
           inChannels: 4,
           outChannels: 6,
-          kernelSize: [3, 3, 3],
-          stride: [1, 2, 2],
+          kernelSize: [kt, 3, 3],
+          stride: [st, 2, 2],
           stateForm: form,
-          kernel: tf.zeros([3, 3, 3, 4, 6]),
+          kernel: tf.zeros([kt, 3, 3, 4, 6]),
         });
       const input = { height: 8, width: 8, channels: 4 };
-      const fb = make('frame-buffer');
-      expect(fb.stateBytes(input)).toBe(4 * 8 * 8 * 4 * 2); // 2,048
-      const ps = make('partial-sums');
-      expect(ps.stateBytes(input)).toBe(4 * 4 * 4 * 6 * 2); // 768
-      expect(() => ps.stateBytes({ ...input, channels: 3 })).toThrow(/input channels/);
-      expect(() => fb.stateBytes({ ...input, channels: 3 })).toThrow(/input channels/);
-      fb.dispose();
-      ps.dispose();
+      const expectations: [ConvStateForm, number, number, number][] = [
+        ['frame-buffer', 3, 1, 4 * 8 * 8 * 4 * 2], // 2,048: two input frames
+        ['frame-buffer', 5, 2, 4 * 8 * 8 * 4 * 4], // 4,096: four, whatever the stride
+        ['partial-sums', 3, 1, 4 * 4 * 4 * 6 * 2], // 768: two 4x4x6 sums
+        ['partial-sums', 3, 2, 4 * 4 * 4 * 6 * 1], // 384: ceil(2 / 2) = 1 open sum
+        ['partial-sums', 5, 2, 4 * 4 * 4 * 6 * 2], // 768: ceil(4 / 2) = 2 open sums
+        ['partial-sums', 5, 3, 4 * 4 * 4 * 6 * 2], // 768: ceil(4 / 3) = 2 open sums
+        ['partial-sums', 1, 1, 0],
+      ];
+      for (const [form, kt, st, bytes] of expectations) {
+        const m = make(form, kt, st);
+        expect(m.stateBytes(input), `${form} kt ${kt} stride ${st}`).toBe(bytes);
+        expect(() => m.stateBytes({ ...input, channels: 3 })).toThrow(/input channels/);
+        m.dispose();
+      }
+    });
+
+    it.each(FORMS)('state bytes match the tensors the state holds in steady state (%s)', (form) => {
+      for (const [kt, st] of [
+        [3, 1],
+        [3, 2],
+        [5, 2],
+        [5, 3],
+        [2, 3],
+      ] as const) {
+        const m = new CoConv3d({
+          name: 'h',
+          inChannels: 2,
+          outChannels: 3,
+          kernelSize: [kt, 1, 1],
+          stride: [st, 1, 1],
+          temporalPadding: 'causal',
+          stateForm: form,
+          kernel: tf.zeros([kt, 1, 1, 2, 3]),
+        });
+        const frame = tf.zeros([1, 2, 2, 2]) as Frame;
+        let most = 0;
+        for (let i = 0; i < 12; i++) {
+          m.forwardStep(frame)?.dispose();
+          const state = m.getState();
+          const held = Object.values(state).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
+          most = Math.max(
+            most,
+            held.reduce((sum, t) => sum + 4 * t.size, 0),
+          );
+          tf.dispose(held);
+        }
+        expect(most, `kt ${kt} stride ${st}`).toBe(
+          m.stateBytes({ height: 2, width: 2, channels: 2 }),
+        );
+        frame.dispose();
+        m.dispose();
+      }
     });
   });
 
@@ -779,6 +879,8 @@ describe(`CoConv3d on ${backend}`, () => {
       ['fractional spatial padding', { spatialPadding: 0.5 }, /spatialPadding/],
       ['temporal padding = kt', { temporalPadding: 3 }, /\[0, 2\], got 3/],
       ['negative temporal padding', { temporalPadding: -1 }, /temporalPadding/],
+      ['fractional temporal padding', { temporalPadding: 1.5 }, /temporalPadding/],
+      ['fractional kernel size', { kernelSize: [3, 1.5, 3] }, /kernelSize/],
       ['unknown fill', { temporalFill: 'reflect' as 'zeros' }, /temporalFill/],
       ['unknown activation', { activation: 'gelu' as Activation }, /unknown activation "gelu"/],
       ['unknown state form', { stateForm: 'cache' as ConvStateForm }, /stateForm/],
@@ -834,10 +936,10 @@ describe(`CoConv3d on ${backend}`, () => {
     });
   });
 
-  it('defaultConvStateForm picks a form for every backend', () => {
+  it('defaultConvStateForm: frame-buffer, measured on wasm and cpu, by op count elsewhere', () => {
     const opts = { inChannels: 96, outChannels: 96, kernelSize: [3, 3, 3] as const, groups: 96 };
-    for (const name of ['cpu', 'wasm', 'webgpu', 'webgl']) {
-      expect(FORMS).toContain(defaultConvStateForm(name, opts));
+    for (const name of ['cpu', 'wasm', 'webgpu', 'webgl', 'unknown']) {
+      expect(defaultConvStateForm(name, opts)).toBe('frame-buffer');
     }
   });
 });

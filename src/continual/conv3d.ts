@@ -39,8 +39,9 @@ export type TemporalPaddingMode = 'valid' | 'causal' | number;
 
 /**
  * How the streaming module remembers the past.
- * - `'partial-sums'`: every frame is convolved with all kt taps at once and the results are
- *   added into kt - 1 running partial sums of future outputs (continual-inference's form).
+ * - `'partial-sums'`: every frame is convolved with the taps of the outputs it belongs to, and
+ *   each result is added into that output's running sum, kept until the output is complete
+ *   (continual-inference's form; outputs skipped by a temporal stride get no taps).
  * - `'frame-buffer'`: the last kt - 1 input frames are kept and the full window is convolved on
  *   output steps only.
  */
@@ -50,7 +51,9 @@ export type ConvStateForm = 'partial-sums' | 'frame-buffer';
 export interface CoConv3dOptions {
   /** Unique among siblings; used in state keys and weight names. */
   name: string;
+  /** Channels of the input frames. */
   inChannels: number;
+  /** Channels of the output frames. */
   outChannels: number;
   /** [kt, kh, kw]. */
   kernelSize: readonly [number, number, number];
@@ -93,25 +96,40 @@ export interface CoConv3dConfig {
 }
 
 /**
- * The state form a new {@link CoConv3d} uses when none is given.
+ * State forms measured per backend by tools/bench/conv3d-state-form.test.ts (median ms per
+ * forwardStep, 300 steps, AMD EPYC 2 vCPU, headless chromium 2026-11-25; the machine was shared,
+ * so differences under ~20% are noise):
  *
- * Both forms do the same multiply-adds per output at temporal stride 1, so the choice is about
- * per-step overhead, measured by tools/bench-conv3d-state-form.test.ts (see its header for the
- * figures). The frame-buffer form wins on every backend measured: it issues fewer ops per step
- * (a stack and one fused conv, against a conv, a pad, an add, two slices and an activation),
- * keeps no outC-sized sums, and with temporal stride st it convolves on 1 step in st only. A
- * kernel with kt = 1 has no past, so the two forms coincide.
+ * | backend | channelwise 3x3x3, [1,12,12,96] | dense 3x1x1, [1,12,12,64] |
+ * |---------|---------------------------------|---------------------------|
+ * | wasm    | partial sums 0.14, frames 0.13  | partial sums 0.17-0.21, frames 0.17 |
+ * | cpu     | partial sums 2.2-3.6, frames 1.7-5.8 | partial sums 9.8-15, frames 12.6 |
+ *
+ * The forms cost the same multiply-adds; frames are never measurably slower and take fewer ops
+ * per step for dense kernels (one concat and one fused conv against kt convs and kt - 1 adds).
+ */
+const MEASURED_STATE_FORMS: Readonly<Record<string, ConvStateForm>> = {
+  wasm: 'frame-buffer',
+  cpu: 'frame-buffer',
+};
+
+/**
+ * The state form a new {@link CoConv3d} uses when none is given: the measured choice for wasm
+ * and cpu (see MEASURED_STATE_FORMS above), and 'frame-buffer' elsewhere. On a GPU (webgpu,
+ * webgl) per-step cost is dominated by the number of dispatches, and the frame-buffer form never
+ * issues more than the partial-sum form; the software WebGPU adapter of the test browser cannot
+ * time a real GPU, so that choice is by op count, not measured. A kernel with kt = 1 keeps no
+ * state, so the forms coincide.
  *
  * @param backendName tf.getBackend() of the backend that will run the module.
- * @param options the kernel size and grouping the measurement depends on.
+ * @param _options the convolution; kept in the signature so a later measurement can choose by
+ *   shape (e.g. depthwise vs dense) without changing callers.
  */
 export function defaultConvStateForm(
   backendName: string,
-  options: Pick<CoConv3dOptions, 'kernelSize' | 'groups' | 'inChannels' | 'outChannels'>,
+  _options: Pick<CoConv3dOptions, 'kernelSize' | 'groups' | 'inChannels' | 'outChannels'>,
 ): ConvStateForm {
-  void backendName;
-  void options;
-  return 'frame-buffer';
+  return MEASURED_STATE_FORMS[backendName] ?? 'frame-buffer';
 }
 
 const ACTIVATIONS: readonly Activation[] = [
@@ -232,26 +250,30 @@ function resolveOptions(o: CoConv3dOptions): CoConv3dConfig {
 /** A fusable activation for tf.fused ops. */
 type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid';
 
-/**
- * Weights rearranged for the 2D ops, built once.
- * Window filters convolve a group's channels of kt frames concatenated tap-major (channel
- * k * cg + c holds channel c of tap k); stream filters apply all kt taps to one frame and emit tap-minor outputs
- * (channel o * kt + i holds output o of slot i, which uses tap kt - 1 - i).
- */
+/** The kernel rearranged for the 2D ops, built once. */
 interface Weights {
-  /** Depthwise: one [kh, kw, C, m] filter per tap. Dense/grouped: one [kh, kw, Cg * kt, outCg] per group. */
+  /**
+   * taps[k][g]: tap k of group g as a 2D filter, [kh, kw, cg, og] (one [kh, kw, C, m] group
+   * for depthwise, whose output channel o = c * m + j is depthwiseConv2d's channel c, multiplier j).
+   */
+  readonly taps: tf.Tensor4D[][];
+  /**
+   * Dense/grouped only, per group: the taps one after another on the input rows,
+   * [kh, kw, kt * cg, og], for the group's channels of kt frames concatenated tap-major.
+   */
   readonly window: tf.Tensor4D[];
-  /** Dense/grouped: the bias slice of each group (depthwise uses the full bias). */
-  readonly windowBias: (tf.Tensor1D | null)[];
-  /** Partial-sum filters ([kh, kw, C, m * kt] depthwise, one [kh, kw, Cg, outCg * kt] per group); empty for frame-buffer. */
-  readonly stream: tf.Tensor4D[];
-  /** Bias of each stream filter, nonzero in slot 0 only (the output completed by this frame). */
-  readonly streamBias: (tf.Tensor1D | null)[];
+  /** Per group (one for depthwise): the bias slice, or null. */
+  readonly bias: (tf.Tensor1D | null)[];
 }
 
 /**
  * A continual 3D convolution: channels-last, grouped or depthwise, with spatial and temporal
  * stride and padding, bias and activation, and two interchangeable state forms.
+ *
+ * Positions: the offline twin reads the clip with `padding.start` frames before it, so the real
+ * frame of step t sits at padded position q = t + padding.start. The output whose window ends
+ * at position p exists when p >= kt - 1 and (p - kt + 1) is a multiple of the temporal stride;
+ * the streaming module emits it at the step that brings position p.
  */
 export class CoConv3d extends CoModuleBase {
   readonly name: string;
@@ -268,11 +290,14 @@ export class CoConv3d extends CoModuleBase {
   /** Pad argument of the 2D ops, and an explicit input pad where tfjs' numeric pad is wrong. */
   private readonly convPad: 'same' | 'valid' | number;
   private readonly prePad: [number, number][] | null;
+  /** Real frames consumed since the last reset. */
   private step = 0;
-  /** Frame-buffer slots, indexed by padded frame position modulo kt - 1. */
-  private frames: (tf.Tensor4D | null)[];
-  /** Partial sums [N, H', W', outC, kt - 1]: slot i completes i steps from now. */
-  private partialSums: tf.Tensor | null = null;
+  /**
+   * kt - 1 ring slots indexed by padded position modulo kt - 1. Frame-buffer: the input frames of
+   * the last kt - 1 positions. Partial sums: slot p mod (kt - 1) holds the running sum of the
+   * output that ends at position p (null when that output is not wanted or has no terms yet).
+   */
+  private slots: (tf.Tensor4D | null)[];
 
   constructor(options: CoConv3dOptions) {
     super();
@@ -298,69 +323,47 @@ export class CoConv3d extends CoModuleBase {
       this.prePad = [[0, 0], p, p, [0, 0]];
     } else this.convPad = spatialPadding;
     this.weights = this.buildWeights();
-    this.frames = new Array<tf.Tensor4D | null>(Math.max(0, kt - 1)).fill(null);
+    this.slots = new Array<tf.Tensor4D | null>(kt - 1).fill(null);
   }
 
   private buildWeights(): Weights {
     const { kernelSize, inChannels, outChannels, groups, bias, kernel } = this.options;
     const [kt, kh, kw] = kernelSize;
-    const streaming = this.stateForm === 'partial-sums' && kt > 1;
+    const taps: tf.Tensor4D[][] = Array.from({ length: kt }, () => []);
     const window: tf.Tensor4D[] = [];
-    const windowBias: (tf.Tensor1D | null)[] = [];
-    const stream: tf.Tensor4D[] = [];
-    const streamBias: (tf.Tensor1D | null)[] = [];
-    // Built from rank <= 3 ops only: tfjs-webgpu's rank-5 pad, tile and reverse give wrong
-    // results (their shaders index at most four coordinates).
+    const biases: (tf.Tensor1D | null)[] = [];
+    // Rank <= 3 ops only: tfjs-webgpu's rank-5 pad, tile and reverse give wrong results (their
+    // shaders index at most four coordinates).
     tf.tidy(() => {
-      // wasm's fused ops check the rank of a bias's underlying data, which reshape and slice
-      // views keep, so every bias handed to them is materialised as its own rank-1 tensor.
-      const rank1 = (b: tf.Tensor): tf.Tensor1D => tf.add(tf.reshape(b, [-1]), 0);
       const cg = this.depthwise ? 1 : inChannels / groups;
       const og = this.depthwise ? outChannels : outChannels / groups;
       const rows = kh * kw * cg;
       const flat = tf.reshape(kernel, [kt, rows, outChannels]);
       const sets = this.depthwise ? 1 : groups;
       for (let g = 0; g < sets; g++) {
-        // Tap k of group g as [kh * kw * cg, og]; for depthwise, output channel o = c * m + j
-        // of the 3D kernel is channel c, multiplier j of depthwiseConv2d.
-        const taps: tf.Tensor2D[] = [];
+        const rowsOf: tf.Tensor3D[] = [];
         for (let k = 0; k < kt; k++) {
-          taps.push(tf.reshape(tf.slice(flat, [k, 0, g * og], [1, rows, og]), [rows, og]));
-        }
-        const b = bias === null ? null : tf.slice(bias, [g * og], [og]);
-        windowBias.push(b === null ? null : rank1(b));
-        if (this.depthwise) {
-          const m = outChannels / inChannels;
-          for (const tap of taps) window.push(tf.reshape(tap, [kh, kw, inChannels, m]));
-        } else {
-          // Taps one after another on the input rows of each kernel position (row k * cg + c),
-          // matching frames concatenated tap-major on channels.
-          const rowsByTap = tf.concat(
-            taps.map((t) => tf.reshape(t, [kh * kw, cg, og])),
-            1,
-          );
-          window.push(tf.reshape(rowsByTap, [kh, kw, kt * cg, og]));
-        }
-        if (streaming) {
-          // Slot i (the output completed i steps from now) uses tap kt - 1 - i, as output
-          // channel o * kt + i; the bias goes to slot 0 only.
-          const slots = [...taps].reverse().map((t) => tf.reshape(t, [rows * og, 1]));
-          // Depthwise: rows kh * kw, columns outC = C * m, so the shape is [kh, kw, C, m * kt].
+          const tap = tf.slice(flat, [k, 0, g * og], [1, rows, og]);
           const shape: [number, number, number, number] = this.depthwise
-            ? [kh, kw, inChannels, (outChannels / inChannels) * kt]
-            : [kh, kw, cg, og * kt];
-          stream.push(tf.reshape(tf.concat(slots, 1), shape));
-          if (b !== null) {
-            const zeros = tf.zeros([og, kt - 1]);
-            streamBias.push(rank1(tf.concat([tf.reshape(b, [og, 1]), zeros], 1)));
-          } else {
-            streamBias.push(null);
-          }
+            ? [kh, kw, inChannels, outChannels / inChannels]
+            : [kh, kw, cg, og];
+          (taps[k] as tf.Tensor4D[]).push(tf.reshape(tap, shape));
+          rowsOf.push(tf.reshape(tap, [kh * kw, cg, og]));
         }
+        if (!this.depthwise) {
+          window.push(tf.reshape(tf.concat(rowsOf, 1), [kh, kw, kt * cg, og]));
+        }
+        // wasm's fused ops check the rank of a bias's underlying data, which reshape and slice
+        // views keep, so each bias is materialised as its own rank-1 tensor.
+        biases.push(
+          bias === null
+            ? null
+            : tf.add<tf.Tensor1D>(tf.slice(bias as tf.Tensor1D, [g * og], [og]), 0),
+        );
       }
-      [...window, ...windowBias, ...stream, ...streamBias].forEach((t) => t !== null && tf.keep(t));
+      [...taps.flat(), ...window, ...biases].forEach((t) => t !== null && tf.keep(t));
     });
-    return { window, windowBias, stream, streamBias };
+    return { taps, window, bias: biases };
   }
 
   outputShape(input: FrameShape): FrameShape {
@@ -375,6 +378,12 @@ export class CoConv3d extends CoModuleBase {
       width: spatialOutputSize(input.width, kernelSize[2], stride[2], spatialPadding),
       channels: outChannels,
     };
+  }
+
+  /** Whether an output ends at padded position p (see the class comment). */
+  private wanted(p: number): boolean {
+    const first = this.receptiveField - 1;
+    return p >= first && (p - first) % this.stride === 0;
   }
 
   /** One 2D convolution (depthwise or dense), with the explicit input pad when needed. */
@@ -396,89 +405,65 @@ export class CoConv3d extends CoModuleBase {
     return this.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
   }
 
+  /** Tap k of the kernel applied to x (all groups), plus the bias if asked. Call inside tf.tidy. */
+  private tapConv(
+    x: tf.Tensor4D,
+    k: number,
+    withBias: boolean,
+    activation: FusedActivation = 'linear',
+  ): tf.Tensor4D {
+    const filters = this.weights.taps[k] as tf.Tensor4D[];
+    const bias = (g: number): tf.Tensor1D | null =>
+      withBias ? (this.weights.bias[g] ?? null) : null;
+    if (filters.length === 1) return this.conv2d(x, filters[0] as tf.Tensor4D, bias(0), activation);
+    const [b, h, w, c] = x.shape;
+    const cg = c / filters.length;
+    const outs = filters.map((f, g) =>
+      this.conv2d(tf.slice(x, [0, 0, 0, g * cg], [b, h, w, cg]), f, bias(g), activation),
+    );
+    return tf.concat(outs, 3);
+  }
+
   /**
-   * The full window: sum over taps k of conv2d(taps[k], W_k), plus bias, then the activation.
-   * Each taps[k] is [B, H, W, C] (B frames at once offline). Call inside tf.tidy.
+   * The full window: sum over taps k of conv2d(inputs[k], W_k), plus bias, then the activation.
+   * Each inputs[k] is [B, H, W, C] (B frames at once offline). Call inside tf.tidy.
    */
-  private windowConv(taps: tf.Tensor4D[]): tf.Tensor4D {
-    const { activation, groups, kernelSize } = this.options;
-    const kt = kernelSize[0];
+  private windowConv(inputs: tf.Tensor4D[]): tf.Tensor4D {
+    const { activation, groups } = this.options;
     const fused = fusedActivation(activation);
-    const { window, windowBias } = this.weights;
+    const first = inputs[0] as tf.Tensor4D;
+    if (inputs.length === 1) return this.finish(this.tapConv(first, 0, true, fused ?? 'linear'));
     if (this.depthwise) {
       // Depthwise taps cannot share one call without a cross-channel sum, so add them up; the
       // bias rides on tap 0 and the activation waits for the complete sum.
-      if (kt === 1)
-        return this.finish(
-          this.conv2d(
-            taps[0] as tf.Tensor4D,
-            window[0] as tf.Tensor4D,
-            windowBias[0] ?? null,
-            fused ?? 'linear',
-          ),
-          fused,
-        );
-      const parts = taps.map((x, k) =>
-        this.conv2d(
-          x,
-          window[k] as tf.Tensor4D,
-          k === 0 ? (windowBias[0] ?? null) : null,
-          'linear',
-        ),
-      );
+      const parts = inputs.map((x, k) => this.tapConv(x, k, k === 0));
       return applyActivation(tf.addN(parts), activation);
     }
-    // Dense/grouped: the kt frames stacked on channels make one conv per group with bias and
-    // activation fused.
-    const first = taps[0] as tf.Tensor4D;
+    // Dense/grouped: the group's channels of the kt frames, concatenated tap after tap, make
+    // one conv per group with bias and activation fused.
     const [b, h, w, c] = first.shape;
     const cg = c / groups;
-    // Group g sees its channels of every tap, tap after tap: contiguous blocks, so the
-    // concatenation copies whole runs of channels.
-    const groupInput = (g: number): tf.Tensor4D => {
+    const outs = this.weights.window.map((filter, g) => {
       const parts =
-        groups === 1 ? taps : taps.map((t) => tf.slice(t, [0, 0, 0, g * cg], [b, h, w, cg]));
-      return parts.length === 1 ? (parts[0] as tf.Tensor4D) : tf.concat(parts, 3);
-    };
-    const outs = window.map((filter, g) =>
-      this.conv2d(groupInput(g), filter, windowBias[g] ?? null, fused ?? 'linear'),
-    );
-    return this.finish(outs.length === 1 ? (outs[0] as tf.Tensor4D) : tf.concat(outs, 3), fused);
+        groups === 1 ? inputs : inputs.map((x) => tf.slice(x, [0, 0, 0, g * cg], [b, h, w, cg]));
+      const x = tf.concat(parts, 3);
+      return this.conv2d(x, filter, this.weights.bias[g] ?? null, fused ?? 'linear');
+    });
+    return this.finish(outs.length === 1 ? (outs[0] as tf.Tensor4D) : tf.concat(outs, 3));
   }
 
-  /** Applies the activation that the fused op could not. */
-  private finish(y: tf.Tensor4D, fused: FusedActivation | null): tf.Tensor4D {
-    return fused === null ? applyActivation(y, this.options.activation) : y;
+  /** Applies the activation when tfjs could not fuse it into the conv. */
+  private finish(y: tf.Tensor4D): tf.Tensor4D {
+    const { activation } = this.options;
+    return fusedActivation(activation) === null ? applyActivation(y, activation) : y;
   }
 
-  /** All kt taps of one frame, tap-minor [B, H', W', outC * kt], bias in slot 0. Call inside tf.tidy. */
-  private streamTaps(x: tf.Tensor4D): tf.Tensor4D {
-    const { stream, streamBias } = this.weights;
-    if (this.depthwise)
-      return this.conv2d(x, stream[0] as tf.Tensor4D, streamBias[0] ?? null, 'linear');
-    const [b, h, w, c] = x.shape;
-    const cg = c / this.options.groups;
-    const outs = stream.map((filter, g) =>
-      this.conv2d(
-        stream.length === 1 ? x : tf.slice(x, [0, 0, 0, g * cg], [b, h, w, cg]),
-        filter,
-        streamBias[g] ?? null,
-        'linear',
-      ),
-    );
-    return outs.length === 1 ? (outs[0] as tf.Tensor4D) : tf.concat(outs, 3);
-  }
-
-  private checkClip(clip: Clip): void {
+  forward(clip: Clip): Clip {
     if (clip.rank !== 5 || clip.shape[4] !== this.options.inChannels) {
       throw new Error(
         `CoConv3d "${this.name}": expected a clip [N, T, H, W, ${this.options.inChannels}], got ${shapeString(clip.shape)}.`,
       );
     }
-  }
-
-  forward(clip: Clip): Clip {
-    this.checkClip(clip);
     const [n, t, h, w, c] = clip.shape;
     const out = this.outputShape({ height: h, width: w, channels: c });
     const kt = this.receptiveField;
@@ -490,20 +475,16 @@ export class CoConv3d extends CoModuleBase {
       const padded = this.padFrames(tf.reshape(clip, [n, t, h * w, c]));
       // Tap k of output j reads padded frame j * st + k: one strided slice per tap, folded into
       // the batch so each tap is a single 2D op over all outputs.
-      const taps: tf.Tensor4D[] = [];
+      const inputs: tf.Tensor4D[] = [];
       for (let k = 0; k < kt; k++) {
+        const end = [n, k + (length - 1) * st + 1, h * w, c];
         const slice =
           st === 1
             ? tf.slice(padded, [0, k, 0, 0], [n, length, h * w, c])
-            : tf.stridedSlice(
-                padded,
-                [0, k, 0, 0],
-                [n, k + (length - 1) * st + 1, h * w, c],
-                [1, st, 1, 1],
-              );
-        taps.push(tf.reshape(slice, [n * length, h, w, c]));
+            : tf.stridedSlice(padded, [0, k, 0, 0], end, [1, st, 1, 1]);
+        inputs.push(tf.reshape(slice, [n * length, h, w, c]));
       }
-      const y = this.windowConv(taps);
+      const y = this.windowConv(inputs);
       return tf.reshape(y, [n, length, out.height, out.width, out.channels]) as Clip;
     });
   }
@@ -513,18 +494,12 @@ export class CoConv3d extends CoModuleBase {
     const { start, end } = this.padding;
     if (start === 0 && end === 0) return frames;
     const [n, t, p, c] = frames.shape;
-    const replicate = this.options.temporalFill === 'replicate';
     const fill = (at: number, count: number): tf.Tensor4D[] => {
-      if (!replicate) return [tf.zeros([n, count, p, c])];
-      const frame = tf.slice(frames, [0, at, 0, 0], [n, 1, p, c]);
-      return new Array<tf.Tensor4D>(count).fill(frame);
+      if (count === 0) return [];
+      if (this.options.temporalFill === 'zeros') return [tf.zeros([n, count, p, c])];
+      return new Array<tf.Tensor4D>(count).fill(tf.slice(frames, [0, at, 0, 0], [n, 1, p, c]));
     };
-    const pieces = [
-      ...(start > 0 ? fill(0, start) : []),
-      frames,
-      ...(end > 0 ? fill(t - 1, end) : []),
-    ];
-    return tf.concat(pieces, 1);
+    return tf.concat([...fill(0, start), frames, ...fill(t - 1, end)], 1);
   }
 
   private checkFrame(frame: Frame): void {
@@ -534,17 +509,17 @@ export class CoConv3d extends CoModuleBase {
         `CoConv3d "${this.name}": expected a frame [N, H, W, ${inChannels}], got ${shapeString(frame.shape)}.`,
       );
     }
-    // A frame of another size than the buffered ones would fail deep inside tfjs; say why here.
+    // A frame of another size than the held ones would fail deep inside tfjs; say why here.
+    const held = this.slots.find((s) => s !== null);
+    if (held === undefined || held === null) return;
     const [n, h, w, c] = frame.shape;
-    const held = this.frames.find((f) => f !== null);
-    const sums = this.partialSums;
-    let mismatch = held !== undefined && held !== null && !sameShape(held.shape, frame.shape);
-    if (sums !== null) {
-      const out = this.outputShape({ height: h, width: w, channels: c });
-      const expected = [n, out.height, out.width, out.channels, this.receptiveField - 1];
-      mismatch = !sameShape(sums.shape, expected);
-    }
-    if (mismatch) {
+    const expected =
+      this.stateForm === 'frame-buffer'
+        ? frame.shape
+        : ((o) => [n, o.height, o.width, o.channels])(
+            this.outputShape({ height: h, width: w, channels: c }),
+          );
+    if (!sameShape(held.shape, expected)) {
       throw new Error(
         `CoConv3d "${this.name}": frame ${shapeString(frame.shape)} does not match the streaming state; call resetState() before changing the frame size.`,
       );
@@ -553,109 +528,112 @@ export class CoConv3d extends CoModuleBase {
 
   forwardStep(frame: Frame): Frame | null {
     this.checkFrame(frame);
-    const t = this.step;
-    const delay = this.delay;
-    const emit = t >= delay && (t - delay) % this.stride === 0;
+    const start = this.padding.start;
+    const q = this.step + start;
     let out: Frame | null;
     if (this.receptiveField === 1) {
       // No past to keep: both forms are one fused conv on output steps.
-      out = emit ? tf.tidy(() => this.windowConv([frame])) : null;
-    } else if (this.stateForm === 'partial-sums') {
-      out = this.stepPartialSums(frame, t, emit);
+      out = this.wanted(q) ? tf.tidy(() => this.windowConv([frame])) : null;
     } else {
-      out = this.stepFrameBuffer(frame, t, emit);
+      if (this.step === 0 && start > 0) this.fillStart(frame);
+      out =
+        this.stateForm === 'partial-sums' ? this.accumulate(frame, q) : this.bufferFrame(frame, q);
     }
-    this.step = t + 1;
+    this.step++;
     return out;
-  }
-
-  private stepPartialSums(frame: Frame, t: number, emit: boolean): Frame | null {
-    // Zero padding frames add nothing to the sums (null = zeros); replicated ones are fed as
-    // virtual steps before the first real frame.
-    if (t === 0 && this.options.temporalFill === 'replicate') {
-      for (let i = 0; i < this.padding.start; i++) this.accumulate(frame, false);
-    }
-    return this.accumulate(frame, emit);
   }
 
   /**
-   * Adds all taps of `frame` into the partial sums, shifts them, and returns slot 0 if asked.
-   * The sums [N, H', W', outC, kt - 1] are worked on as [N * H' * W' * outC, kt - 1] so every
-   * op is rank 2 (webgpu's rank-5 pad is wrong).
+   * Reproduces the offline start padding before the first real frame: the frames of padded
+   * positions 0 .. start - 1 (zeros, or copies of the first frame). Zero frames add nothing to
+   * partial sums, so only replicated ones are fed there.
    */
-  private accumulate(frame: Frame, emit: boolean): Frame | null {
-    const kt = this.receptiveField;
-    const previous = this.partialSums;
-    const result = tf.tidy(() => {
-      const y = this.streamTaps(frame);
-      const [b, h, w] = y.shape;
-      const oc = this.options.outChannels;
-      const y2 = tf.reshape(y, [-1, kt]);
-      const full =
-        previous === null
-          ? y2
-          : tf.add(
-              y2,
-              tf.pad(tf.reshape(previous, [-1, kt - 1]), [
-                [0, 0],
-                [0, 1],
-              ]),
-            );
-      const sums = tf.reshape(tf.slice(full, [0, 1], [-1, kt - 1]), [b, h, w, oc, kt - 1]);
-      if (!emit) return { sums };
-      const done = tf.reshape(tf.slice(full, [0, 0], [-1, 1]), [b, h, w, oc]) as Frame;
-      return { sums, out: applyActivation(done, this.options.activation) };
-    });
-    previous?.dispose();
-    this.partialSums = result.sums;
-    return result.out ?? null;
+  private fillStart(first: Frame): void {
+    const start = this.padding.start;
+    const replicate = this.options.temporalFill === 'replicate';
+    if (this.stateForm === 'partial-sums') {
+      if (replicate) for (let q = 0; q < start; q++) this.accumulate(first, q);
+      return;
+    }
+    const fill = replicate ? tf.clone(first) : tf.zerosLike(first);
+    for (let q = 0; q < start; q++) this.replaceSlot(q, tf.clone(fill));
+    fill.dispose();
   }
 
-  private stepFrameBuffer(frame: Frame, t: number, emit: boolean): Frame | null {
-    const slots = this.receptiveField - 1;
-    const start = this.padding.start;
-    if (t === 0 && start > 0) {
-      // The padding frames before the first real one, at padded positions 0 .. start - 1.
-      const fill = this.options.temporalFill === 'zeros' ? tf.zerosLike(frame) : tf.clone(frame);
-      for (let q = 0; q < start; q++) this.replaceSlot(q % slots, tf.clone(fill));
-      fill.dispose();
-    }
-    const q = t + start;
+  /**
+   * Partial-sums step at padded position q: the frame's tap kt - 1 - i goes to the output ending
+   * at q + i, for the wanted outputs only; the output ending at q is then complete.
+   */
+  private accumulate(frame: Frame, q: number): Frame | null {
+    const kt = this.receptiveField;
     let out: Frame | null = null;
-    if (emit) {
-      // The window is padded positions q - kt + 1 .. q; the oldest sits in slot q mod (kt - 1).
-      const taps: tf.Tensor4D[] = [];
-      for (let k = 0; k < slots; k++) {
-        const held = this.frames[(q + k) % slots];
-        if (held === null || held === undefined) {
-          throw new Error(
-            `CoConv3d "${this.name}": the frame buffer is missing a frame at step ${t}; was the state set from another module?`,
-          );
-        }
-        taps.push(held);
-      }
-      taps.push(frame);
-      out = tf.tidy(() => this.windowConv(taps));
+    if (this.wanted(q)) {
+      const sum = this.slotAt(q);
+      out = tf.tidy(() => {
+        const last = this.tapConv(frame, kt - 1, true);
+        const total = sum === null ? last : tf.add<tf.Tensor4D>(sum, last);
+        return applyActivation(total, this.options.activation);
+      });
     }
-    this.replaceSlot(q % slots, tf.clone(frame));
+    for (let i = 1; i < kt - 1; i++) {
+      if (!this.wanted(q + i)) continue;
+      const sum = this.slotAt(q + i);
+      const next = tf.tidy(() => {
+        const term = this.tapConv(frame, kt - 1 - i, false);
+        return sum === null ? term : tf.add<tf.Tensor4D>(sum, term);
+      });
+      this.replaceSlot(q + i, next);
+    }
+    // The slot of position q now starts the output ending at q + kt - 1 (same slot mod kt - 1).
+    const opened = this.wanted(q + kt - 1) ? tf.tidy(() => this.tapConv(frame, 0, false)) : null;
+    this.replaceSlot(q, opened);
     return out;
   }
 
-  private replaceSlot(slot: number, frame: tf.Tensor4D | null): void {
-    this.frames[slot]?.dispose();
-    this.frames[slot] = frame;
+  /** Frame-buffer step at padded position q: convolve the window ending at q if wanted, then keep the frame. */
+  private bufferFrame(frame: Frame, q: number): Frame | null {
+    const kt = this.receptiveField;
+    let out: Frame | null = null;
+    if (this.wanted(q)) {
+      const inputs: tf.Tensor4D[] = [];
+      for (let p = q - kt + 1; p < q; p++) {
+        const held = this.slotAt(p);
+        if (held === null) {
+          throw new Error(
+            `CoConv3d "${this.name}": the frame buffer has no frame for position ${p}; was the state taken from another module?`,
+          );
+        }
+        inputs.push(held);
+      }
+      inputs.push(frame);
+      out = tf.tidy(() => this.windowConv(inputs));
+    }
+    // The frame of position q replaces that of q - kt + 1, which no later window reads.
+    this.replaceSlot(q, tf.clone(frame));
+    return out;
+  }
+
+  private slotAt(position: number): tf.Tensor4D | null {
+    return this.slots[position % this.slots.length] ?? null;
+  }
+
+  /** Stores a slot, kept out of any enclosing tf.tidy: callers may step inside one. */
+  private replaceSlot(position: number, value: tf.Tensor4D | null): void {
+    const i = position % this.slots.length;
+    this.slots[i]?.dispose();
+    this.slots[i] = value === null ? null : tf.keep(value);
+  }
+
+  /** State keys: `step`, and `frame<i>` (frame-buffer) or `sum<i>` (partial sums) per ring slot. */
+  private slotKey(i: number): string {
+    return `${this.stateForm === 'frame-buffer' ? 'frame' : 'sum'}${i}`;
   }
 
   getState(): CoState {
     const state: Record<string, tf.Tensor | number | null> = { step: this.step };
-    if (this.stateForm === 'partial-sums') {
-      if (this.receptiveField > 1)
-        state.partialSums = this.partialSums === null ? null : tf.clone(this.partialSums);
-    } else {
-      this.frames.forEach((f, i) => {
-        state[`frame${i}`] = f === null ? null : tf.clone(f);
-      });
-    }
+    this.slots.forEach((s, i) => {
+      state[this.slotKey(i)] = s === null ? null : tf.clone(s);
+    });
     return state;
   }
 
@@ -665,84 +643,74 @@ export class CoConv3d extends CoModuleBase {
       throw new Error(`CoConv3d "${this.name}": state.step must be a non-negative integer.`);
     }
     // Read everything before changing anything, so a bad state leaves the module as it was.
-    const read = (key: string, rank: number): tf.Tensor | null => {
+    const values = this.slots.map((_, i) => {
+      const key = this.slotKey(i);
       const value = state[key];
       if (value === null) return null;
-      if (!(value instanceof tf.Tensor) || value.rank !== rank) {
+      if (!(value instanceof tf.Tensor) || value.rank !== 4) {
         throw new Error(
-          `CoConv3d "${this.name}": state.${key} must be a rank-${rank} tensor or null (${this.stateForm} state).`,
+          `CoConv3d "${this.name}": state.${key} must be a rank-4 tensor or null (${this.stateForm} state).`,
         );
       }
-      return value;
-    };
-    if (this.stateForm === 'partial-sums') {
-      const sums = this.receptiveField > 1 ? read('partialSums', 5) : null;
-      this.disposeState();
-      this.partialSums = sums === null ? null : tf.clone(sums);
-    } else {
-      const frames = this.frames.map((_, i) => read(`frame${i}`, 4));
-      this.disposeState();
-      this.frames = frames.map((f) => (f === null ? null : (tf.clone(f) as tf.Tensor4D)));
-    }
+      return value as tf.Tensor4D;
+    });
+    this.resetState();
+    this.slots = values.map((v) => (v === null ? null : tf.keep(tf.clone(v))));
     this.step = step;
   }
 
   resetState(): void {
-    this.disposeState();
+    this.slots.forEach((s) => s?.dispose());
+    this.slots = this.slots.map(() => null);
     this.step = 0;
   }
 
-  private disposeState(): void {
-    this.partialSums?.dispose();
-    this.partialSums = null;
-    this.frames.forEach((f) => f?.dispose());
-    this.frames = this.frames.map(() => null);
-  }
-
-  /** Multiply-adds of one output frame, and its elementwise ops (bias add + activation). */
-  private perOutput(input: FrameShape): FlopCount {
-    const out = this.outputShape(input);
-    const { kernelSize, inChannels, groups, bias, activation } = this.options;
-    const taps = kernelSize[0] * kernelSize[1] * kernelSize[2];
-    return {
-      macs: convMacsPerOutputFrame(out, taps, inChannels, groups),
-      elementwise:
-        frameElements(out) * ((bias === null ? 0 : 1) + activationOpsPerElement(activation)),
-    };
-  }
-
   /**
-   * Per input frame in steady state. Frame-buffer: one output's cost every `stride` frames.
-   * Partial sums: all kt taps of every frame (also on steps that emit nothing), the accumulation
-   * being part of those multiply-adds; bias and activation on emitted outputs only.
+   * Average cost per input frame in steady state: one output's multiply-adds and bias +
+   * activation every `stride` frames. This holds for both forms: the partial-sum form computes
+   * only the taps of wanted outputs, each output receiving its kt taps from kt frames, and its
+   * running additions are the accumulation of those multiply-adds.
    */
   flopsPerStep(input: FrameShape): FlopCount {
-    const one = this.perOutput(input);
-    const everyFrame = this.stateForm === 'partial-sums' && this.receptiveField > 1;
-    return {
-      macs: everyFrame ? one.macs : one.macs / this.stride,
-      elementwise: one.elementwise / this.stride,
-    };
+    const one = this.flopsPerOutput(input);
+    return { macs: one.macs / this.stride, elementwise: one.elementwise / this.stride };
   }
 
   flopsPerClip(input: FrameShape, frames: number): FlopCount {
-    const one = this.perOutput(input);
+    const one = this.flopsPerOutput(input);
     const outputs = clipOutputLength(frames, this.receptiveField, this.padding, this.stride);
     return { macs: one.macs * outputs, elementwise: one.elementwise * outputs };
   }
 
-  /** float32 bytes of the state for one batch item: kt - 1 frames, or kt - 1 partial sums. */
+  /** Multiply-adds of one output frame, and its elementwise ops (bias add + activation). */
+  private flopsPerOutput(input: FrameShape): FlopCount {
+    const out = this.outputShape(input);
+    const { kernelSize, inChannels, groups, bias, activation } = this.options;
+    const taps = kernelSize[0] * kernelSize[1] * kernelSize[2];
+    const perElement = (bias === null ? 0 : 1) + activationOpsPerElement(activation);
+    return {
+      macs: convMacsPerOutputFrame(out, taps, inChannels, groups),
+      elementwise: frameElements(out) * perElement,
+    };
+  }
+
+  /**
+   * float32 bytes held in steady state for one batch item. Frame-buffer: kt - 1 input frames.
+   * Partial sums: one output-sized sum per wanted output still open, at most
+   * ceil((kt - 1) / stride).
+   */
   stateBytes(input: FrameShape): number {
     const out = this.outputShape(input);
-    const held = this.stateForm === 'partial-sums' ? out : input;
-    return 4 * frameElements(held) * (this.receptiveField - 1);
+    const open = this.receptiveField - 1;
+    if (this.stateForm === 'frame-buffer') return 4 * frameElements(input) * open;
+    return 4 * frameElements(out) * Math.ceil(open / this.stride);
   }
 
   dispose(): void {
-    this.disposeState();
-    const { window, windowBias, stream, streamBias } = this.weights;
-    tf.dispose([...window, ...stream]);
-    [...windowBias, ...streamBias].forEach((b) => b?.dispose());
+    this.resetState();
+    const { taps, window, bias } = this.weights;
+    tf.dispose([...taps.flat(), ...window]);
+    bias.forEach((b) => b?.dispose());
     this.options.kernel.dispose();
     this.options.bias?.dispose();
   }

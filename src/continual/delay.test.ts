@@ -128,10 +128,14 @@ describe('CoDelay', () => {
     d.dispose();
   });
 
-  it('survives a tf.tidy around its steps', async () => {
+  it('survives a tf.tidy around its steps, whose outputs the tidy frees', async () => {
     const d = new CoDelay({ name: 'd', delay: 2 });
     for (const v of [1, 2]) tf.tidy(() => void d.forwardStep(constantFrame(v)));
     expect(await stepValues(d, [3, 4])).toEqual([1, 2]);
+    await expectNoLeakedTensors(() => {
+      for (const v of [5, 6, 7]) tf.tidy(() => void d.forwardStep(constantFrame(v)));
+    });
+    expect(await stepValues(d, [8])).toEqual([6]);
     d.dispose();
   });
 
@@ -189,7 +193,10 @@ describe('CoDelay', () => {
       d.setState(snapshot);
       d.setState(snapshot);
     });
+    // Restored inside a tidy, the buffer must outlive it.
+    tf.tidy(() => d.setState(snapshot));
     disposeState(snapshot);
+    expect(await stepValues(d, [3, 4])).toEqual([1, 2]);
     d.dispose();
   });
 

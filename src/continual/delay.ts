@@ -69,11 +69,14 @@ export class CoDelay extends CoModuleBase {
 
   forwardStep(frame: Frame): Frame | null {
     if (this.slots.length === 0) return tf.clone(frame);
-    // The oldest frame leaves the buffer and goes to the caller, so it is not copied again.
-    const out = this.slots[this.next] ?? null;
+    const oldest = this.slots[this.next] ?? null;
     // Kept so that a caller's tf.tidy around the step cannot dispose the buffered frame.
     this.slots[this.next] = tf.keep(tf.clone(frame));
     this.next = (this.next + 1) % this.slots.length;
+    if (oldest === null) return null;
+    // A kept tensor escapes every tidy; its clone (sharing the data) belongs to the caller's scope.
+    const out = tf.clone(oldest);
+    oldest.dispose();
     return out;
   }
 

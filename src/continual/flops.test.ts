@@ -43,7 +43,7 @@ describe('spatialPadAmounts', () => {
     expect(spatialPadAmounts(8, 3, 2, 'same')).toEqual([0, 1]); // out 4: (3 * 2 + 3) - 8 = 1
     expect(spatialPadAmounts(7, 3, 2, 'same')).toEqual([1, 1]); // out 4: 9 - 7 = 2
     expect(spatialPadAmounts(8, 4, 1, 'same')).toEqual([1, 2]); // even kernel
-    expect(spatialPadAmounts(5, 1, 2, 'same')).toEqual([0, 0]); // never negative
+    expect(spatialPadAmounts(6, 1, 2, 'same')).toEqual([0, 0]); // (2 * 2 + 1) - 6 = -1: never negative
   });
 
   it('valid and explicit', () => {

@@ -22,7 +22,8 @@ function streamAll(module: CoModule, clip: Clip, from = 0, to = clip.shape[1]): 
   const outs: (Frame | null)[] = [];
   for (let t = from; t < to; t++) {
     const frame = frameAt(clip, t);
-    outs.push(module.forwardStep(frame));
+    // Inside tf.tidy, as callers do: kept state must survive the scope.
+    outs.push(tf.tidy(() => module.forwardStep(frame) ?? undefined) ?? null);
     frame.dispose();
   }
   return outs;
@@ -164,7 +165,9 @@ describe('CoGlobalAvgPool', () => {
     await expectNoLeakedTensors(() => {
       let steady = -1;
       for (let i = 0; i < 1000; i++) {
-        module.forwardStep(frame)?.dispose();
+        tf.tidy(() => {
+          module.forwardStep(frame)?.dispose();
+        });
         if (i === 10) steady = tf.memory().numTensors;
       }
       expect(tf.memory().numTensors).toBe(steady);
@@ -294,7 +297,9 @@ describe('CoCumulativeAvgPool', () => {
     await expectNoLeakedTensors(() => {
       let steady = -1;
       for (let i = 0; i < 1000; i++) {
-        module.forwardStep(frame).dispose();
+        tf.tidy(() => {
+          module.forwardStep(frame).dispose();
+        });
         if (i === 10) steady = tf.memory().numTensors;
       }
       expect(tf.memory().numTensors).toBe(steady);

@@ -200,8 +200,9 @@ export class CoCumulativeAvgPool extends CoModuleBase {
     });
     this.sum?.dispose();
     this.compensation?.dispose();
-    this.sum = sum;
-    this.compensation = compensation;
+    // Kept: a caller may step inside its own tf.tidy, and state must outlive that scope.
+    this.sum = tf.keep(sum);
+    this.compensation = tf.keep(compensation);
     this.count++;
     return out as Frame;
   }
@@ -225,8 +226,8 @@ export class CoCumulativeAvgPool extends CoModuleBase {
       throw new Error('State must hold a sum and compensation exactly when count > 0.');
     }
     this.resetState();
-    this.sum = sum === null ? null : tf.clone(sum);
-    this.compensation = compensation === null ? null : tf.clone(compensation);
+    this.sum = sum === null ? null : tf.keep(tf.clone(sum));
+    this.compensation = compensation === null ? null : tf.keep(tf.clone(compensation));
     this.count = count;
   }
 

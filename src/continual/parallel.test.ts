@@ -133,6 +133,36 @@ describe('CoParallel alignment', () => {
     par.dispose();
   });
 
+  it('delays the valid branch when the centred branch is the later one', async () => {
+    // rf 5 pad 1/3: D 0, d 3; valid rf 3: D 2, d 2. o = [1, 0]; K = max(3 + 1, 2) = 4;
+    // e = [0, 2]; rf = max(5, 3 + 2) = 5; start 5 - 1 - 4 = 0; end 4 - 2 = 2.
+    const par = new CoParallel('p', [win('late', 5, { start: 1, end: 3 }), win('valid', 3)], {
+      merge: 'add',
+    });
+    expect(temporal(par)).toEqual({
+      rf: 5,
+      padding: { start: 0, end: 2 },
+      stride: 1,
+      delay: 4,
+      offsets: [1, 0],
+      extraDelays: [0, 2],
+    });
+    const clip = seededClip([1, 9, 1, 2, 2], 27);
+    const out = par.forward(clip);
+    // min(9 - 1, 7 - 0) = 7 clip outputs: late output i + 1 plus valid output i.
+    const expected = tf.tidy(() => {
+      const late = frames(win('r1', 5, { start: 1, end: 3 }).forward(clip), 1, 7);
+      return tf.add(late, win('r2', 3).forward(clip));
+    });
+    await expectTensorsCloseAsync(out, expected, tol());
+    expect(await streamAndCompareAsync(par, clip, tol())).toMatchObject({
+      leadingNulls: 4,
+      compared: 5,
+    });
+    tf.dispose([clip, out, expected]);
+    par.dispose();
+  });
+
   it('lags a causal branch behind a valid one, with start padding', async () => {
     // o = 0; K = 4; e = [4, 0]; rf = max(3 + 4, 5) = 7; start 7 - 1 - 4 = 2; end 4 - 4 = 0.
     const par = new CoParallel('p', [win('causal', 3, { start: 2 }), win('valid', 5)], {

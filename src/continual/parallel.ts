@@ -32,14 +32,24 @@ export interface CoParallelOptions {
   readonly align?: Alignment;
 }
 
+/** How one branch is lined up: its clip crop and its streaming input delay. */
+interface BranchPlan {
+  readonly module: CoModule;
+  /** Frames cropped from the start of the branch's clip output (o_b). */
+  readonly offset: number;
+  /** The delay buffer before the branch (e_b steps), or null when e_b = 0. */
+  readonly delay: CoDelay | null;
+}
+
 /**
  * Branches fed the same input, their outputs merged. Each branch b (receptive field rf_b,
  * padding p_b, delay d_b) shrinks a clip by D_b = rf_b - 1 - p_b.start - p_b.end frames and is
  * cropped by o_b = 0 ('lagging') or (max D - D_b) / 2 ('centered') frames at the start.
  * Streaming, branch b waits e_b = K - d_b - o_b extra steps behind a {@link CoDelay} so every
  * branch emits its aligned output at the same step, K = max (d_b + o_b) being the container's
- * delay. Derived: receptiveField = max (rf_b + e_b), padding.start = receptiveField - 1 - K,
- * padding.end = K - max (D_b + o_b), so the clip length formula gives min (L_b - o_b).
+ * delay. Derived: receptiveField = max (rf_b + e_b), padding.start = receptiveField - 1 - K, and
+ * padding.end = K - max D, so the clip length formula gives min (L_b - o_b) (the branch of
+ * largest D is never cropped, and limits the length in both alignments).
  * Strided branches must share their stride and need no cropping (o_b = 0).
  */
 export class CoParallel extends CoModuleBase {
@@ -49,12 +59,9 @@ export class CoParallel extends CoModuleBase {
   readonly stride: number;
   readonly merge: MergeMode;
   readonly align: Alignment;
-  /** Frames cropped from the start of each branch's clip output (o_b). */
-  readonly offsets: readonly number[];
-  /** Extra steps each branch's input is delayed by when streaming (e_b). */
-  readonly extraDelays: readonly number[];
-  private readonly members: readonly CoModule[];
-  private readonly delays: readonly (CoDelay | null)[];
+  private readonly plans: readonly BranchPlan[];
+  /** The input frame shape last found mergeable by {@link checkMerge}. */
+  private checkedInput = '';
 
   constructor(name: string, branches: readonly CoModule[], options: CoParallelOptions) {
     super();
@@ -62,77 +69,82 @@ export class CoParallel extends CoModuleBase {
     const first = branches[0];
     if (first === undefined) throw new Error(`${what}: needs at least one branch.`);
     assertUniqueNames(what, branches);
-    const stride = first.stride;
     for (const b of branches) {
-      if (b.stride !== stride) {
+      if (b.stride !== first.stride) {
         throw new Error(
-          `${what}: branches must share one temporal stride; "${first.name}" has ${stride}, ` +
-            `"${b.name}" has ${b.stride}.`,
+          `${what}: branches must share one temporal stride; "${first.name}" has ` +
+            `${first.stride}, "${b.name}" has ${b.stride}.`,
         );
       }
     }
     this.name = name;
     this.merge = options.merge;
     this.align = options.align ?? 'centered';
-    this.stride = stride;
-    this.members = [...branches];
+    this.stride = first.stride;
 
-    const shrinks = branches.map((b) => b.receptiveField - 1 - b.padding.start - b.padding.end);
-    const maxShrink = Math.max(...shrinks);
-    this.offsets = shrinks.map((shrink, i) => {
-      if (this.align === 'lagging') return 0;
-      const offset = (maxShrink - shrink) / 2;
+    const shrinkOf = (b: CoModule) => b.receptiveField - 1 - b.padding.start - b.padding.end;
+    const maxShrink = Math.max(...branches.map(shrinkOf));
+    const aligned = branches.map((module) => {
+      const shrink = shrinkOf(module);
+      const offset = this.align === 'lagging' ? 0 : (maxShrink - shrink) / 2;
       if (!Number.isInteger(offset)) {
         throw new Error(
           `${what}: 'centered' needs branches whose clip shrinks differ by an even number of ` +
-            `frames; "${branches[i]?.name}" shrinks by ${shrink}, another by ${maxShrink}. ` +
+            `frames; "${module.name}" shrinks by ${shrink}, another by ${maxShrink}. ` +
             `Use align 'lagging' or pad the branch.`,
         );
       }
-      return offset;
+      if (offset !== 0 && this.stride > 1) {
+        throw new Error(
+          `${what}: branches of stride ${this.stride} that shrink a clip by different amounts ` +
+            `cannot be 'centered'; use align 'lagging'.`,
+        );
+      }
+      return { module, offset };
     });
-    if (stride > 1 && this.offsets.some((o) => o !== 0)) {
-      throw new Error(
-        `${what}: branches of stride ${stride} that shrink a clip by different amounts cannot ` +
-          `be 'centered'; use align 'lagging'.`,
-      );
-    }
-    const lag = Math.max(...branches.map((b, i) => b.delay + (this.offsets[i] ?? 0)));
-    this.extraDelays = branches.map((b, i) => lag - b.delay - (this.offsets[i] ?? 0));
+    const lag = Math.max(...aligned.map((a) => a.module.delay + a.offset));
+    this.plans = aligned.map(({ module, offset }) => {
+      const extra = lag - module.delay - offset;
+      const delay = extra > 0 ? new CoDelay({ name: `${module.name}.delay`, delay: extra }) : null;
+      return { module, offset, delay };
+    });
+    // A delay buffer of e_b frames widens the branch's window by e_b.
     this.receptiveField = Math.max(
-      ...branches.map((b, i) => b.receptiveField + (this.extraDelays[i] ?? 0)),
+      ...this.plans.map((p) => p.module.receptiveField + (p.delay?.delay ?? 0)),
     );
-    this.padding = {
-      start: this.receptiveField - 1 - lag,
-      end: lag - Math.max(...shrinks.map((shrink, i) => shrink + (this.offsets[i] ?? 0))),
-    };
-    this.delays = branches.map((b, i) => {
-      const delay = this.extraDelays[i] ?? 0;
-      return delay > 0 ? new CoDelay({ name: `${b.name}.delay`, delay }) : null;
-    });
+    this.padding = { start: this.receptiveField - 1 - lag, end: lag - maxShrink };
   }
 
   /** The branches, in merge order. */
   get children(): readonly CoModule[] {
-    return this.members;
+    return this.plans.map((p) => p.module);
+  }
+
+  /** Frames cropped from the start of each branch's clip output (o_b). */
+  get offsets(): readonly number[] {
+    return this.plans.map((p) => p.offset);
+  }
+
+  /** Extra steps each branch's input is delayed by when streaming (e_b). */
+  get extraDelays(): readonly number[] {
+    return this.plans.map((p) => p.delay?.delay ?? 0);
   }
 
   outputShape(input: FrameShape): FrameShape {
-    const shapes = this.members.map((b) => b.outputShape(input));
+    const shapes = this.plans.map((p) => p.module.outputShape(input));
     return mergeShapes(`CoParallel "${this.name}"`, this.merge, shapes);
   }
 
   forward(clip: Clip): Clip {
+    const [, frames, height, width, channels] = clip.shape;
+    this.checkMerge({ height, width, channels });
+    const length = clipOutputLength(frames, this.receptiveField, this.padding, this.stride);
     return tf.tidy(() => {
-      const outputs = this.members.map((b) => b.forward(clip));
-      const length = Math.max(
-        0,
-        Math.min(...outputs.map((out, i) => out.shape[1] - (this.offsets[i] ?? 0))),
-      );
-      const cropped = outputs.map((out, i) => {
+      const cropped = this.plans.map((p) => {
+        const out = p.module.forward(clip);
         const [n, , h, w, c] = out.shape;
         // An empty result starts at 0: the offset may lie beyond a branch's short output.
-        const start = length === 0 ? 0 : (this.offsets[i] ?? 0);
+        const start = length === 0 ? 0 : p.offset;
         return tf.slice(out, [0, start, 0, 0, 0], [n, length, h, w, c]);
       });
       return this.combine(cropped) as Clip;
@@ -140,13 +152,14 @@ export class CoParallel extends CoModuleBase {
   }
 
   forwardStep(frame: Frame): Frame | null {
+    const [, height, width, channels] = frame.shape;
+    this.checkMerge({ height, width, channels });
     // No tf.tidy: children keep tensors in their state. Every branch consumes every frame,
     // even once another has returned null.
-    const outputs = this.members.map((b, i) => {
-      const delay = this.delays[i] ?? null;
-      const input = delay === null ? frame : delay.forwardStep(frame);
+    const outputs = this.plans.map((p) => {
+      const input = p.delay === null ? frame : p.delay.forwardStep(frame);
       if (input === null) return null;
-      const out = b.forwardStep(input);
+      const out = p.module.forwardStep(input);
       if (input !== frame) input.dispose();
       return out;
     });
@@ -164,33 +177,32 @@ export class CoParallel extends CoModuleBase {
   getState(): CoState {
     const branches: Record<string, CoState> = {};
     const delays: Record<string, CoState> = {};
-    this.members.forEach((b, i) => {
-      branches[b.name] = b.getState();
-      const delay = this.delays[i];
-      if (delay) delays[b.name] = delay.getState();
-    });
+    for (const p of this.plans) {
+      branches[p.module.name] = p.module.getState();
+      if (p.delay !== null) delays[p.module.name] = p.delay.getState();
+    }
     return { branches, delays };
   }
 
   setState(state: CoState): void {
     const branches = stateChild(state, 'branches');
     const delays = stateChild(state, 'delays');
-    this.members.forEach((b, i) => {
-      b.setState(stateChild(branches, b.name));
-      this.delays[i]?.setState(stateChild(delays, b.name));
-    });
+    for (const p of this.plans) {
+      p.module.setState(stateChild(branches, p.module.name));
+      p.delay?.setState(stateChild(delays, p.module.name));
+    }
   }
 
   resetState(): void {
-    this.members.forEach((b, i) => {
-      b.resetState();
-      this.delays[i]?.resetState();
-    });
+    for (const p of this.plans) {
+      p.module.resetState();
+      p.delay?.resetState();
+    }
   }
 
   /** Branch costs plus the merge, which runs once per output (every `stride` steps). */
   flopsPerStep(input: FrameShape): FlopCount {
-    return addFlops(...this.members.map((b) => b.flopsPerStep(input)), {
+    return addFlops(...this.plans.map((p) => p.module.flopsPerStep(input)), {
       macs: 0,
       elementwise: this.mergeOps(input) / this.stride,
     });
@@ -200,24 +212,24 @@ export class CoParallel extends CoModuleBase {
   flopsPerClip(input: FrameShape, frames: number): FlopCount {
     const outputs = clipOutputLength(frames, this.receptiveField, this.padding, this.stride);
     return addFlops(
-      ...this.members.map((b) => b.flopsPerClip(input, frames)),
+      ...this.plans.map((p) => p.module.flopsPerClip(input, frames)),
       scaleFlops({ macs: 0, elementwise: this.mergeOps(input) }, outputs),
     );
   }
 
   stateBytes(input: FrameShape): number {
     let bytes = 0;
-    this.members.forEach((b, i) => {
-      bytes += b.stateBytes(input) + (this.delays[i]?.stateBytes(input) ?? 0);
-    });
+    for (const p of this.plans) {
+      bytes += p.module.stateBytes(input) + (p.delay === null ? 0 : p.delay.stateBytes(input));
+    }
     return bytes;
   }
 
   dispose(): void {
-    this.members.forEach((b, i) => {
-      b.dispose();
-      this.delays[i]?.dispose();
-    });
+    for (const p of this.plans) {
+      p.module.dispose();
+      p.delay?.dispose();
+    }
   }
 
   /**
@@ -227,21 +239,25 @@ export class CoParallel extends CoModuleBase {
   private mergeOps(input: FrameShape): number {
     if (this.merge === 'concat') return 0;
     const out = this.outputShape(input);
-    return (this.members.length - 1) * out.height * out.width * out.channels;
+    return (this.plans.length - 1) * out.height * out.width * out.channels;
   }
 
-  /** Merges frames [N, H, W, C] or clips [N, T, H, W, C] of the branches (call inside tidy). */
+  /**
+   * Throws, with the branch shapes, where branch outputs for this input cannot be merged,
+   * before any branch runs (so no state changes). Remembers the last input shape it passed.
+   */
+  private checkMerge(input: FrameShape): void {
+    const key = `${input.height},${input.width},${input.channels}`;
+    if (key === this.checkedInput) return;
+    this.outputShape(input);
+    this.checkedInput = key;
+  }
+
+  /**
+   * Merges frames [N, H, W, C] or clips [N, T, H, W, C] of the branches, whose shapes
+   * {@link outputShape} has checked (call inside tidy).
+   */
   private combine(parts: readonly tf.Tensor[]): tf.Tensor {
-    const what = `CoParallel "${this.name}"`;
-    const shapes = parts.map((p) => {
-      const s = p.shape;
-      return {
-        height: s[s.length - 3] ?? 0,
-        width: s[s.length - 2] ?? 0,
-        channels: s[s.length - 1] ?? 0,
-      };
-    });
-    mergeShapes(what, this.merge, shapes);
     const [head, ...rest] = parts as [tf.Tensor, ...tf.Tensor[]];
     switch (this.merge) {
       case 'add':

@@ -344,6 +344,18 @@ describe('CoScale', () => {
     bad.dispose();
   });
 
+  it('keeps its multiplier when built inside tf.tidy', async () => {
+    let built: CoScale | undefined;
+    tf.tidy(() => {
+      built = new CoScale({ name: 's', scale: tf.tensor1d([2, 3]) });
+    });
+    const s = built as CoScale;
+    const f = pixel([1, 1]);
+    expect(await stepData(s, f)).toEqual([2, 3]);
+    f.dispose();
+    s.dispose();
+  });
+
   it('rejects a scale that would change the frame shape', async () => {
     expect(() => new CoScale({ name: 's', scale: tf.ones([2, 1, 1, 2]) })).toThrow(
       /\[1, H, W, C\], got shape \[2,1,1,2\]/,
@@ -402,6 +414,18 @@ describe('CoBatchNorm and foldBatchNorm', () => {
       f.dispose();
       norm.dispose();
     });
+  });
+
+  it('keeps its parameters when built inside tf.tidy', async () => {
+    let built: CoBatchNorm | undefined;
+    tf.tidy(() => {
+      built = new CoBatchNorm({ name: 'bn', ...bn });
+    });
+    const norm = built as CoBatchNorm;
+    const f = pixel([3, 2]);
+    expectValues(await stepData(norm, f), [2, 3], 1e-6);
+    f.dispose();
+    norm.dispose();
   });
 
   it('rejects parameters of unequal lengths and inputs of other channels', async () => {

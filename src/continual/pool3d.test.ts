@@ -184,7 +184,8 @@ function streamAll(module: CoPool3d, clip: Clip, from = 0, to = clip.shape[1]): 
   const outs: (Frame | null)[] = [];
   for (let t = from; t < to; t++) {
     const frame = frameAt(clip, t);
-    outs.push(module.forwardStep(frame));
+    // Inside tf.tidy, as callers do: kept state must survive the scope.
+    outs.push(tf.tidy(() => module.forwardStep(frame) ?? undefined) ?? null);
     frame.dispose();
   }
   return outs;
@@ -638,7 +639,9 @@ describe('CoPool3d state', () => {
     await expectNoLeakedTensors(() => {
       let steady = -1;
       for (let i = 0; i < 1000; i++) {
-        module.forwardStep(frame)?.dispose();
+        tf.tidy(() => {
+          module.forwardStep(frame)?.dispose();
+        });
         if (i === 10) steady = tf.memory().numTensors;
       }
       expect(tf.memory().numTensors).toBe(steady);
@@ -669,7 +672,9 @@ describe('CoPool3d option validation', () => {
     expect(make({ spatialPadding: 'full' })).toThrow(/spatialPadding must be 'same' or 'valid'/);
     expect(make({ temporalPadding: 3 })).toThrow(/integer in \[0, 2\], got 3/);
     expect(make({ temporalPadding: -1 })).toThrow(/integer in \[0, 2\]/);
-    expect(make({ temporalPadding: 1.5 })).toThrow(/integer in \[0, 2\]/);
+    expect(make({ temporalPadding: 1.5 })).toThrow(
+      /temporalPadding must be .* integer in \[0, 2\], got 1.5/,
+    );
     expect(make({ temporalPadding: 'same' })).toThrow(/'valid', 'causal' or an integer/);
     expect(make({ temporalFill: 'edge' })).toThrow(/fill must be 'zeros' or 'replicate'/);
     expect(make({ temporalPadding: 2, stride: [1, 1, 1] })).not.toThrow();

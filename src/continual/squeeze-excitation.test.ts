@@ -121,7 +121,8 @@ function streamAll(module: CoSqueezeExcitation, clip: Clip, from = 0, to = clip.
   const outs: Frame[] = [];
   for (let t = from; t < to; t++) {
     const frame = frameAt(clip, t);
-    outs.push(module.forwardStep(frame));
+    // Inside tf.tidy, as callers do: kept state must survive the scope.
+    outs.push(tf.tidy(() => module.forwardStep(frame)));
     frame.dispose();
   }
   return outs;
@@ -309,16 +310,21 @@ describe('CoSqueezeExcitation properties, FLOPs and options', () => {
   it('keeps its own copies of the weights and releases them on dispose', async () => {
     const before = tf.memory().numTensors;
     const w = seededWeights(4, 2, 3);
-    const reference = build(4, 2, { kind: 'window', window: 2 }, w);
-    const module = build(4, 2, { kind: 'window', window: 2 }, w);
-    disposeWeights(w); // the caller's copies
+    const pool: SqueezePool = { kind: 'window', window: 2 };
     const clip = seededClip([1, 3, 2, 2, 4], 4);
-    const a = module.forward(clip);
-    const b = reference.forward(clip);
-    await expectTensorsCloseAsync(a, b, 0);
-    tf.dispose([a, b, clip]);
+    const expected = await referenceSE(clip, w, pool, 'relu', 'sigmoid');
+    // Built inside a tidy, then the caller's weights disposed: the module's own copies must
+    // survive both (it is the only holder of the weight data afterwards).
+    const holder: CoSqueezeExcitation[] = [];
+    tf.tidy(() => {
+      holder.push(build(4, 2, pool, w));
+    });
+    disposeWeights(w);
+    const module = holder[0] as CoSqueezeExcitation;
+    const out = module.forward(clip);
+    await expectTensorsCloseAsync(out, expected, REF_TOL);
+    tf.dispose([out, clip, expected]);
     module.dispose();
-    reference.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -355,6 +361,7 @@ describe('CoSqueezeExcitation properties, FLOPs and options', () => {
       ['reduceKernel', [2, 4], /reduceKernel must have shape \[4, 2\], got \[2, 4\]/],
       ['reduceBias', [4], /reduceBias must have shape \[2\], got \[4\]/],
       ['reduceBias', [1, 2], /reduceBias must have shape \[2\]/],
+      ['reduceKernel', [4], /reduceKernel must have shape \[4, 2\], got \[4\]/],
       ['expandKernel', [4, 2], /expandKernel must have shape \[2, 4\]/],
       ['expandBias', [2], /expandBias must have shape \[4\]/],
     ] as [keyof Weights, number[], RegExp][]) {
@@ -414,7 +421,9 @@ describe('CoSqueezeExcitation state', () => {
     await expectNoLeakedTensors(() => {
       let steady = -1;
       for (let i = 0; i < 1000; i++) {
-        module.forwardStep(frame).dispose();
+        tf.tidy(() => {
+          module.forwardStep(frame).dispose();
+        });
         if (i === 10) steady = tf.memory().numTensors;
       }
       expect(tf.memory().numTensors).toBe(steady);

@@ -124,10 +124,11 @@ export class CoSqueezeExcitation extends CoModuleBase {
     this.gate = gate;
     this.receptiveField = this.pool.receptiveField;
     this.padding = this.pool.padding;
-    this.reduceKernel = tf.clone(weights.reduceKernel) as tf.Tensor2D;
-    this.reduceBias = tf.clone(weights.reduceBias) as tf.Tensor1D;
-    this.expandKernel = tf.clone(weights.expandKernel) as tf.Tensor2D;
-    this.expandBias = tf.clone(weights.expandBias) as tf.Tensor1D;
+    // Kept, so that a module built inside a tf.tidy keeps its weights.
+    this.reduceKernel = tf.keep(tf.clone(weights.reduceKernel)) as tf.Tensor2D;
+    this.reduceBias = tf.keep(tf.clone(weights.reduceBias)) as tf.Tensor1D;
+    this.expandKernel = tf.keep(tf.clone(weights.expandKernel)) as tf.Tensor2D;
+    this.expandBias = tf.keep(tf.clone(weights.expandBias)) as tf.Tensor1D;
   }
 
   outputShape(input: FrameShape): FrameShape {

@@ -18,7 +18,7 @@ async function pushAll(window: TemporalWindow, values: number[]): Promise<(numbe
   const out: (number | null)[] = [];
   for (const v of values) {
     const x = tf.tensor2d([[v]]);
-    const y = window.push(x);
+    const y = tf.tidy(() => window.push(x) ?? undefined) ?? null;
     x.dispose();
     out.push(y === null ? null : ((await y.data())[0] ?? Number.NaN));
     y?.dispose();
@@ -56,6 +56,14 @@ describe('TemporalWindow', () => {
     expect(await pushAll(zeros, values)).toEqual([0, 0, -3]);
     expect(await pushAll(repl, values)).toEqual([-3, -3, -3]);
     expect(zeros.outputLength(3)).toBe(5);
+    // Asymmetric: [3, 6, 9, 0, 0] and [3, 6, 9, 9, 9].
+    const endOnly = { start: 0, end: 2 };
+    const tailZeros = new TemporalWindow({ ...base, padding: endOnly });
+    const tailRepl = new TemporalWindow({ ...base, padding: endOnly, fill: 'replicate' });
+    expect(await offlineOf(tailZeros, [3, 6, 9])).toEqual([6, 5, 3]);
+    expect(await offlineOf(tailRepl, [3, 6, 9])).toEqual([6, 8, 9]);
+    tailZeros.dispose();
+    tailRepl.dispose();
     zeros.dispose();
     repl.dispose();
   });

@@ -102,7 +102,8 @@ export class TemporalWindow {
     }
     if (this.buffer.length > 0) {
       this.buffer.shift()?.dispose();
-      this.buffer.push(tf.clone(frame));
+      // Kept: a caller may step inside its own tf.tidy, and state must outlive that scope.
+      this.buffer.push(tf.keep(tf.clone(frame)));
     }
     this.step++;
     return out;
@@ -164,7 +165,7 @@ export class TemporalWindow {
     }
     const next = this.buffer.map((_, i) => stateTensor(frames, String(i)));
     this.disposeBuffer();
-    this.buffer = next.map((slot) => (slot === null ? null : tf.clone(slot)));
+    this.buffer = next.map((slot) => (slot === null ? null : tf.keep(tf.clone(slot))));
     this.step = step;
   }
 
@@ -190,17 +191,16 @@ export class TemporalWindow {
     const first = this.buffer.length - this.padding.start;
     for (let i = first; i < this.buffer.length; i++) {
       this.buffer[i]?.dispose();
-      this.buffer[i] = this.fill === 'zeros' ? tf.zerosLike(frame) : tf.clone(frame);
+      this.buffer[i] = tf.keep(this.fill === 'zeros' ? tf.zerosLike(frame) : tf.clone(frame));
     }
   }
 
   private padSequence(flat: tf.Tensor): tf.Tensor {
     const { start, end } = this.padding;
-    if (start === 0 && end === 0) return flat;
     if (this.fill === 'zeros') {
       return tf.pad(flat, [
         [0, 0],
-        [start, start],
+        [start, end],
         [0, 0],
       ]);
     }

@@ -53,7 +53,8 @@ export async function streamAndCompareAsync(
   let nullSteps = 0;
   for (let t = 0; t < steps; t++) {
     const frame = frameAt(clip, t);
-    const out = module.forwardStep(frame);
+    // Inside tf.tidy, as callers do: state a module keeps across steps must survive the scope.
+    const out = tf.tidy(() => module.forwardStep(frame) ?? undefined) ?? null;
     frame.dispose();
     if (out === null) {
       nullSteps++;

@@ -14,19 +14,14 @@ import {
   isPageMessage,
   message,
   type Agreement,
-  type BackendChangedMessage,
   type DropReason,
-  type DroppedMessage,
   type ErrorKind,
-  type ErrorMessage,
   type FrameMessage,
   type InferenceMode,
   type LoadMessage,
   type LoadPhase,
   type ModeOutcome,
   type PredictionMessage,
-  type ProgressMessage,
-  type ReadyMessage,
   type ScoredClass,
   type WorkerMessage,
 } from './protocol';
@@ -146,8 +141,7 @@ export class InferenceEngine {
   private readonly now: () => number;
   private readonly isBackendFailure: (error: unknown, backend: BackendName) => boolean;
   private readonly watchBackend:
-    | ((backend: BackendName, onLost: (reason: string) => void) => void)
-    | undefined;
+    ((backend: BackendName, onLost: (reason: string) => void) => void) | undefined;
   private readonly yieldToEventLoop: () => Promise<void>;
 
   private model: ActionModel | null = null;
@@ -169,7 +163,8 @@ export class InferenceEngine {
   /** Load and fallback start backends and build models; they must not overlap. */
   private exclusive: Promise<void> = Promise.resolve();
   private pending: FrameMessage | null = null;
-  private lost: string | null = null;
+  /** A backend failure waiting to be handled, and the backend choice it concerns. */
+  private lost: { readonly reason: string; readonly choice: BackendChoice } | null = null;
   private draining = false;
   private loop: Promise<void> = Promise.resolve();
   private counts = { received: 0, predicted: 0, dropped: 0 };
@@ -237,8 +232,8 @@ export class InferenceEngine {
    * frames if one is being processed.
    */
   backendLost(reason: string): Promise<void> {
-    if (this.model === null) return Promise.resolve();
-    this.lost = reason;
+    if (this.model === null || this.choice === null) return Promise.resolve();
+    this.lost = { reason, choice: this.choice };
     return this.runLoop();
   }
 
@@ -379,9 +374,9 @@ export class InferenceEngine {
     try {
       while (this.lost !== null || this.pending !== null) {
         if (this.lost !== null) {
-          const reason = this.lost;
+          const { reason, choice } = this.lost;
           this.lost = null;
-          await this.runExclusive(() => this.fallBack(reason));
+          await this.runExclusive(() => this.fallBack(reason, choice));
           continue;
         }
         const frame = this.pending as FrameMessage;
@@ -415,7 +410,7 @@ export class InferenceEngine {
       }
       this.drop(1, 'error');
       if (this.isBackendFailure(e, choice.backend)) {
-        this.lost = errorText(e);
+        this.lost = { reason: errorText(e), choice };
       } else {
         this.postError('inference', `A frame could not be processed: ${errorText(e)}`, true);
       }
@@ -530,10 +525,10 @@ export class InferenceEngine {
   // Backend failure
 
   /** Moves to the next backend in priority order and rebuilds the model there. */
-  private async fallBack(detail: string): Promise<void> {
-    const failed = this.choice;
+  private async fallBack(detail: string, failed: BackendChoice): Promise<void> {
     const request = this.request;
-    if (failed === null || request === null || this.model === null) return;
+    // A load since the failure already replaced the backend and the model.
+    if (this.choice !== failed || request === null || this.model === null) return;
     const token = this.loadToken;
     if (!this.excluded.includes(failed.backend)) this.excluded.push(failed.backend);
     this.generation++;
@@ -581,9 +576,7 @@ export class InferenceEngine {
 
   private drop(count: number, reason: DropReason): void {
     this.counts.dropped += count;
-    this.post(
-      message({ type: 'dropped', count, total: this.counts.dropped, reason }),
-    );
+    this.post(message({ type: 'dropped', count, total: this.counts.dropped, reason }));
   }
 
   private postError(kind: ErrorKind, text: string, recoverable: boolean): void {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './backend';
 import { InferenceEngine, type ModelFactory } from './inference-engine';
-import type { WorkerMessage } from './protocol';
+import { message, type WorkerMessage } from './protocol';
 import { startWorkerBackend } from './worker-backend';
 
 /** The slice of the worker scope used here (the DOM and WebWorker libraries disagree on `self`). */
@@ -48,5 +48,15 @@ const engine = new InferenceEngine({
 });
 
 scope.onmessage = (event) => {
-  void engine.handle(event.data);
+  // The engine reports its own failures; anything escaping it is a bug, still worth a message.
+  engine.handle(event.data).catch((e: unknown) =>
+    scope.postMessage(
+      message({
+        type: 'error',
+        kind: 'inference',
+        message: `The inference worker hit an unexpected error: ${e instanceof Error ? e.message : String(e)}`,
+        recoverable: true,
+      }),
+    ),
+  );
 };

@@ -85,11 +85,7 @@ export interface DisposeMessage {
 
 /** Every message the page sends. */
 export type PageMessage =
-  | LoadMessage
-  | FrameMessage
-  | SetModeMessage
-  | ResetMessage
-  | DisposeMessage;
+  LoadMessage | FrameMessage | SetModeMessage | ResetMessage | DisposeMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Worker -> page

@@ -8,18 +8,14 @@ import {
   isWorkerMessage,
   message,
   transferablesOf,
-  type DisposeMessage,
   type ErrorKind,
-  type ErrorMessage,
   type FrameMessage,
   type FramePixels,
   type InferenceMode,
   type LoadMessage,
   type PageMessage,
   type ReadyMessage,
-  type ResetMessage,
   type ResetReason,
-  type SetModeMessage,
   type WorkerMessage,
 } from './protocol';
 
@@ -276,7 +272,11 @@ export class InferenceClient {
 
   private receive(data: unknown): void {
     if (!isWorkerMessage(data)) {
-      this.emitError('protocol', 'The inference worker sent a malformed message; it was ignored.', true);
+      this.emitError(
+        'protocol',
+        'The inference worker sent a malformed message; it was ignored.',
+        true,
+      );
       return;
     }
     switch (data.type) {

@@ -22,11 +22,7 @@ function quoted(fileName: string | undefined): string {
 }
 
 /** Turns a MediaError code into a {@link SourceError} the user can act on. */
-export function classifyMediaError(
-  code: number,
-  fileName?: string,
-  detail?: string,
-): SourceError {
+export function classifyMediaError(code: number, fileName?: string, detail?: string): SourceError {
   const cause = detail ? new Error(detail) : undefined;
   switch (code) {
     case MEDIA_ERR.ABORTED:

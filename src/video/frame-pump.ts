@@ -42,13 +42,24 @@ export interface GrabRegion {
  * The centred square of a `videoWidth` x `videoHeight` frame, scaled to `outputSize` — never up:
  * a video smaller than that is grabbed at its own size and the worker resizes it.
  */
-export function grabRegion(videoWidth: number, videoHeight: number, outputSize: number): GrabRegion {
+export function grabRegion(
+  videoWidth: number,
+  videoHeight: number,
+  outputSize: number,
+): GrabRegion {
   if (!(Number.isInteger(outputSize) && outputSize > 0)) {
     throw new Error(`The grab size must be a positive integer, got ${outputSize}.`);
   }
   const box = centerSquare(videoWidth, videoHeight);
   const side = Math.min(outputSize, box.size);
-  return { sx: box.x, sy: box.y, sw: box.size, sh: box.size, resizeWidth: side, resizeHeight: side };
+  return {
+    sx: box.x,
+    sy: box.y,
+    sw: box.size,
+    sh: box.size,
+    resizeWidth: side,
+    resizeHeight: side,
+  };
 }
 
 /** Grabs a region of the video as a bitmap (createImageBitmap in the browser). */
@@ -187,7 +198,9 @@ export class FramePump {
     const video = this.video;
     if (typeof video.requestVideoFrameCallback === 'function') {
       this.usingVideoCallback = true;
-      this.handle = video.requestVideoFrameCallback((_now, metadata) => this.onVideoFrame(metadata));
+      this.handle = video.requestVideoFrameCallback((_now, metadata) =>
+        this.onVideoFrame(metadata),
+      );
     } else {
       // Without frame callbacks, poll once per display frame; the sampler ignores repeats.
       this.usingVideoCallback = false;

@@ -97,7 +97,8 @@ export class FrameSampler {
     if (this.intervals.length > INTERVAL_HISTORY) this.intervals.shift();
     // Half a frame early still counts, but never half a period: one frame per instant at most.
     const early = Math.min((this.frameInterval ?? 0) / 2, this.period / 2);
-    if (timestamp < this.instant(this.nextIndex) - early) return { keep: false, discontinuity: null };
+    if (timestamp < this.instant(this.nextIndex) - early)
+      return { keep: false, discontinuity: null };
     this.advancePast(timestamp);
     return { keep: true, discontinuity: null };
   }

@@ -137,8 +137,8 @@ export function classifyCameraError(error: unknown): SourceError {
 
 /** Options of {@link WebcamSource}. */
 export interface WebcamSourceOptions {
-  /** Default `navigator.mediaDevices`. */
-  readonly mediaDevices?: MediaDevicesLike;
+  /** Default `navigator.mediaDevices`; null for none (a browser without camera access). */
+  readonly mediaDevices?: MediaDevicesLike | null;
   /** Called when the camera stops by itself (unplugged, revoked, taken by the system). */
   readonly onEnded?: (error: SourceError) => void;
 }
@@ -152,7 +152,10 @@ export class WebcamSource {
 
   constructor(video: HTMLVideoElement, options: WebcamSourceOptions = {}) {
     this.video = video;
-    this.mediaDevices = options.mediaDevices ?? globalThis.navigator?.mediaDevices;
+    this.mediaDevices =
+      options.mediaDevices === undefined
+        ? globalThis.navigator?.mediaDevices
+        : (options.mediaDevices ?? undefined);
     this.onEnded = options.onEnded;
   }
 

@@ -1,0 +1,103 @@
+/**
+ * The FLOP table's rows (tools/flops/flop-rows.ts): one per model, counted from the modules,
+ * within the documented distance of the published figures, and no tensors left behind.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { MOVINET_MANIFEST, flopRows, movinetRow, zeroWeights } from './flop-rows';
+import { formatTable } from './flops-table-format';
+
+const rows = flopRows();
+const byId = new Map(rows.map((r) => [r.id, r]));
+
+describe('flopRows', () => {
+  it('has one row per model, X3D smallest first, then MoViNet', () => {
+    expect(rows.map((r) => [r.id, r.continualId])).toEqual([
+      ['x3d-xs', 'cox3d-xs'],
+      ['x3d-s', 'cox3d-s'],
+      ['x3d-m', 'cox3d-m'],
+      ['x3d-l', 'cox3d-l'],
+      ['movinet-a0', 'movinet-a0-stream'],
+    ]);
+    expect(rows.map((r) => r.input)).toEqual([
+      { frames: 4, height: 160, width: 160 },
+      { frames: 13, height: 160, width: 160 },
+      { frames: 16, height: 224, width: 224 },
+      { frames: 16, height: 312, width: 312 },
+      { frames: 8, height: 172, width: 172 },
+    ]);
+  });
+
+  it('matches the X3D paper within 3% (multiply-adds per clip, parameters)', () => {
+    for (const r of rows.slice(0, 4)) {
+      expect(Math.abs(r.gflopsPerClip / (r.published.gflopsPerClip ?? 0) - 1)).toBeLessThan(0.03);
+      expect(Math.abs(r.params / 1e6 / (r.published.paramsMillions ?? 0) - 1)).toBeLessThan(0.03);
+    }
+    expect(byId.get('x3d-s')?.gflopsPerClip).toBeCloseTo(1.9648, 4);
+    expect(byId.get('x3d-s')?.gflopsPerStep).toBeCloseTo(0.15271, 5);
+  });
+
+  it('computes ratio = clip / step and element-wise totals above the multiply-adds', () => {
+    for (const r of rows) {
+      expect(r.ratio).toBeCloseTo(r.gflopsPerClip / r.gflopsPerStep, 10);
+      expect(r.gflopsPerClipWithElementwise).toBeGreaterThan(r.gflopsPerClip);
+      expect(r.gflopsPerStepWithElementwise).toBeGreaterThan(r.gflopsPerStep);
+    }
+    // A causal network's clip is T steps: the ratio is exactly T for MoViNet.
+    expect(byId.get('movinet-a0')?.ratio).toBeCloseTo(8, 10);
+  });
+
+  it('counts MoViNet-A0 from its manifest: 2,724,304 weights, delay 0', () => {
+    const m = byId.get('movinet-a0');
+    expect(m?.params).toBe(2_724_304);
+    expect(m?.delay).toBe(0);
+    expect(m?.published.gflopsPerClip).toBeNull();
+    // The MoViNet paper's A0 (2.71 GFLOPs over 50 frames of 172x172) is 0.054 per frame.
+    expect(m?.gflopsPerStep).toBeGreaterThan(0.045);
+    expect(m?.gflopsPerStep).toBeLessThan(0.06);
+  });
+
+  it('scales a causal clip linearly with its length', () => {
+    const manifest = JSON.parse(readFileSync(MOVINET_MANIFEST, 'utf8')) as unknown;
+    const r16 = movinetRow(manifest, 16);
+    expect(r16.gflopsPerClip).toBeCloseTo(2 * (byId.get('movinet-a0')?.gflopsPerClip ?? 0), 9);
+    expect(r16.gflopsPerStep).toBe(byId.get('movinet-a0')?.gflopsPerStep);
+  });
+
+  it('leaves no tensors behind', () => {
+    const before = tf.memory().numTensors;
+    flopRows();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('zeroWeights', () => {
+  const manifest = JSON.parse(readFileSync(MOVINET_MANIFEST, 'utf8')) as unknown;
+
+  it('serves every manifest tensor once, as zeros of its shape', () => {
+    const w = zeroWeights(manifest);
+    const t = w.take('stem/kernel', [1, 3, 3, 3, 8]);
+    expect(t.data.length).toBe(216);
+    expect(t.data.every((v) => v === 0)).toBe(true);
+    expect(() => w.take('stem/kernel', [1, 3, 3, 3, 8])).toThrow(/taken twice/);
+    expect(() => w.take('stem/bias', [9])).toThrow(/is \[8\], expected \[9\]/);
+    expect(() => w.take('nope', [1])).toThrow(/no tensor "nope"/);
+    expect(() => w.assertAllUsed()).toThrow(/unused tensors: stem\/bias/);
+  });
+});
+
+describe('formatTable', () => {
+  it('prints a header, a rule and one aligned line per row', () => {
+    const lines = formatTable(rows).split('\n');
+    expect(lines.length).toBe(2 + rows.length);
+    expect(lines[0]).toMatch(
+      /^model\s+T x H x W\s+params \(M\)\s+GFLOPs\/clip\s+GFLOPs\/step\s+ratio/,
+    );
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    expect(lines[3]).toMatch(
+      /^x3d-s \/ cox3d-s\s+13x160x160\s+3\.779\s+1\.965\s+0\.1527\s+12\.9\s/,
+    );
+    expect(lines[6]).toMatch(/^movinet-a0 \/ movinet-a0-stream\s+8x172x172\s+2\.724\s/);
+  });
+});

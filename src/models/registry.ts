@@ -3,6 +3,7 @@ import type { ActionModel } from './action-model';
 import { ContinualActionModel } from './continual-action-model';
 import { buildMovinetA0 } from './movinet/movinet-a0';
 import { parseMovinetConfig } from './movinet/movinet-config';
+import { loadCoX3dModel } from './x3d/cox3d-registry';
 import { loadWeights, type LoadWeightsOptions } from './weights/load-weights';
 
 /** Loading progress: weight bytes, then kernel warm-up steps. */
@@ -36,6 +37,10 @@ export interface ModelEntry {
 /** The models the app offers, the default first. */
 export const MODEL_ENTRIES: readonly ModelEntry[] = [
   { id: 'movinet-a0-stream', displayName: 'MoViNet-A0-Stream (Kinetics-600)', trained: true },
+  // Untrained (seeded weights): for comparing cost and speed, not for recognising anything.
+  { id: 'cox3d-xs', displayName: 'CoX3D-XS (untrained)', trained: false },
+  { id: 'cox3d-s', displayName: 'CoX3D-S (untrained)', trained: false },
+  { id: 'cox3d-m', displayName: 'CoX3D-M (untrained)', trained: false },
 ];
 
 /** The app's default model. */
@@ -79,10 +84,19 @@ export async function createModel(
           trained: true,
           params: [...weights.tensors.values()].reduce((n, t) => n + t.data.length, 0),
           description:
-            'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine.',
+            'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine, rounding activations to the int8 grids of the original.',
         },
         network,
       );
+      warmUp(model, options);
+      return model;
+    }
+    case 'cox3d-xs':
+    case 'cox3d-s':
+    case 'cox3d-m':
+    case 'cox3d-l': {
+      // Seeded weights: only the Kinetics-400 labels are downloaded.
+      const model = await loadCoX3dModel(id, base, options.loader?.fetchImpl);
       warmUp(model, options);
       return model;
     }

@@ -4,7 +4,16 @@ import { DEFAULT_MODEL } from './convert-movinet';
 import { int32Values, int8Values } from './dequantize';
 import { convertMovinetGraph } from './movinet-graph';
 import { readTflite } from './read-tflite';
-import type { TfliteModel, TfliteOperator, TfliteSubgraph } from './tflite-schema';
+import type {
+  Quantization,
+  TfliteModel,
+  TfliteOperator,
+  TfliteSubgraph,
+  TfliteTensor,
+} from './tflite-schema';
+
+/** The grid of every ReLU6 output: [0, 6] in 255 steps (scale 6/255 as float32), zero point -128. */
+const RELU6_GRID = { scale: Math.fround(6 / 255), zeroPoint: -128 };
 
 /**
  * MoViNet-A0 as SOURCE.md describes it: per block, per layer [expand channels, spatial kernel,
@@ -256,6 +265,8 @@ describe.skipIf(!present)('convertMovinetGraph (skipped if the model file is abs
       bufferFrames: 4,
       state: 'state_block2_layer0_stream_buffer',
       stateShape: [1, 4, 11, 11, 184],
+      bufferQuantization: RELU6_GRID,
+      outputQuantization: RELU6_GRID,
     });
     const shortcuts = layers.map((l) => pick(l, 'shortcut'));
     expect(shortcuts.map((s) => s !== null)).toEqual([
@@ -275,13 +286,22 @@ describe.skipIf(!present)('convertMovinetGraph (skipped if the model file is abs
       false,
       false,
     ]);
+    // An int8 average pool keeps its input's grid: the stem's, then the previous residual's.
+    const poolGrids = [
+      RELU6_GRID,
+      { scale: 0.6094793677330017, zeroPoint: -7 },
+      { scale: 0.5707622170448303, zeroPoint: -4 },
+      { scale: 0.7848572731018066, zeroPoint: 10 },
+    ];
     expect(shortcuts.filter((s) => s !== null).map((s) => pick(s, 'pool'))).toEqual(
-      [
-        [86, 43, [0, 1, 0, 1]],
-        [43, 22, [1, 1, 1, 1]],
-        [22, 11, [0, 1, 0, 1]],
-        [11, 6, [1, 1, 1, 1]],
-      ].map(([i, o, pads]) => ({
+      (
+        [
+          [86, 43, [0, 1, 0, 1]],
+          [43, 22, [1, 1, 1, 1]],
+          [22, 11, [0, 1, 0, 1]],
+          [11, 6, [1, 1, 1, 1]],
+        ] as const
+      ).map(([i, o, pads], k) => ({
         kind: 'average',
         kernel: [3, 3],
         stride: [2, 2],
@@ -291,12 +311,107 @@ describe.skipIf(!present)('convertMovinetGraph (skipped if the model file is abs
         activation: 'none',
         inSize: [i, i],
         outSize: [o, o],
+        outputQuantization: poolGrids[k],
       })),
     );
     expect(pick(config, 'head', 'pool')).toMatchObject({
       spatialSize: [6, 6],
     });
     expect(config['numClasses']).toBe(600);
+  });
+
+  it('exports the int8 grid of every activation the graph quantizes', () => {
+    const config = graph.config;
+    expect(pick(config, 'input', 'quantization')).toEqual({
+      scale: Math.fround(1 / 255),
+      zeroPoint: -128,
+    });
+    const layers = pick(config, 'layers') as unknown[];
+    // Every ReLU6 output sits on [0, 6] in 255 steps; linear outputs have their own grids.
+    const relu6Ops = [
+      pick(config, 'stem'),
+      pick(config, 'head', 'conv'),
+      ...layers.flatMap((l) => [pick(l, 'expand'), pick(l, 'spatial'), pick(l, 'temporal')]),
+    ].filter((op) => op !== null);
+    expect(relu6Ops).toHaveLength(2 + 30 + 11);
+    for (const op of relu6Ops) expect(pick(op, 'outputQuantization')).toEqual(RELU6_GRID);
+    // Values as tools/tflite/movinet-a0-graph.txt lists them (tensors #242, #244, #248, #246).
+    expect(pick(layers[0], 'project', 'outputQuantization')).toEqual({
+      scale: 0.23711928725242615,
+      zeroPoint: 13,
+    });
+    expect(pick(layers[0], 'rezero')).toEqual({
+      outputQuantization: { scale: 0.5524332523345947, zeroPoint: -14 },
+    });
+    expect(pick(layers[0], 'residual')).toEqual({
+      outputQuantization: { scale: 0.6094793677330017, zeroPoint: -7 },
+    });
+    expect(pick(layers[0], 'shortcut', 'conv', 'outputQuantization')).toEqual({
+      scale: 0.2005401998758316,
+      zeroPoint: -12,
+    });
+    // Each layer reads the previous residual's grid; the head's tensors #437-#449.
+    expect(pick(layers[14], 'residual', 'outputQuantization')).toEqual({
+      scale: 0.4643116593360901,
+      zeroPoint: -15,
+    });
+    expect(pick(config, 'head', 'pool')).toMatchObject({
+      spatialSumQuantization: { scale: 0.8470588326454163, zeroPoint: -128 },
+      spatialMeanQuantization: RELU6_GRID,
+      sumStateQuantization: { scale: 0.5742605328559875, zeroPoint: -128 },
+      sumQuantization: { scale: 0.5870787501335144, zeroPoint: -128 },
+      meanQuantization: { scale: 0.021580040454864502, zeroPoint: -128 },
+    });
+    expect(pick(config, 'head', 'hidden', 'outputQuantization')).toEqual({
+      scale: 0.008829854428768158,
+      zeroPoint: -128,
+    });
+    expect(pick(config, 'head', 'logits', 'outputQuantization')).toEqual({
+      scale: 0.18997600674629211,
+      zeroPoint: -52,
+    });
+  });
+
+  describe('rejects activations the builder could not reproduce', () => {
+    const withTensor = (index: number, edit: (t: TfliteTensor) => TfliteTensor): TfliteModel => ({
+      ...(model as TfliteModel),
+      subgraphs: [{ ...sg, tensors: sg.tensors.map((t) => (t.index === index ? edit(t) : t)) }],
+    });
+    const regrid = (t: TfliteTensor, scale: readonly number[]): TfliteTensor => ({
+      ...t,
+      quantization: {
+        ...(t.quantization as Quantization),
+        scale,
+        zeroPoint: scale.map(() => -128),
+      },
+    });
+    const firstConcat = ops('CONCATENATION')[0] as TfliteOperator;
+    const firstPool = ops('AVERAGE_POOL_2D')[0] as TfliteOperator;
+    const stem = ops('CONV_2D')[0] as TfliteOperator;
+
+    it('a stream buffer on another grid than the frames it is concatenated with', () => {
+      const m = withTensor(firstConcat.inputs[0] ?? -1, (t) => regrid(t, [0.05]));
+      expect(() => convertMovinetGraph(m)).toThrow(
+        'b1_l0/temporal: the buffer, the current frame and their concatenation are quantized differently',
+      );
+    });
+
+    it('an average pool that changes grids', () => {
+      const m = withTensor(firstPool.outputs[0] ?? -1, (t) => regrid(t, [0.05]));
+      expect(() => convertMovinetGraph(m)).toThrow(
+        "b0_l0/shortcut: the pool's input and output are quantized differently",
+      );
+    });
+
+    it('a per-channel or float activation', () => {
+      const out = stem.outputs[0] ?? -1;
+      expect(() => convertMovinetGraph(withTensor(out, (t) => regrid(t, [0.1, 0.2])))).toThrow(
+        `stem: tensor #${out} is not a per-tensor int8 activation`,
+      );
+      expect(() =>
+        convertMovinetGraph(withTensor(out, (t) => ({ ...t, quantization: null }))),
+      ).toThrow(`stem: tensor #${out} is not a per-tensor int8 activation`);
+    });
   });
 
   describe('rejects graphs that differ from the expected network', () => {

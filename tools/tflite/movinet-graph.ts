@@ -72,6 +72,18 @@ interface ConvSpec {
   readonly groups: number;
   readonly inSize: readonly [number, number];
   readonly outSize: readonly [number, number];
+  /** Scale and zero point of the int8 tensor the op writes (its output activation). */
+  readonly outputQuantization: ActivationQuant;
+}
+
+/**
+ * Per-tensor int8 quantization of an activation: real = scale * (q - zeroPoint), q in
+ * [-128, 127]. Exported so a builder can reproduce the graph's rounding and clipping.
+ */
+interface ActivationQuant {
+  readonly [key: string]: JsonValue;
+  readonly scale: number;
+  readonly zeroPoint: number;
 }
 
 function fail(message: string): never {
@@ -293,6 +305,28 @@ class Walk {
   }
 }
 
+/** The per-tensor int8 quantization of an activation tensor; throws if it has none or several. */
+function activationQuant(t: TfliteTensor, where: string): ActivationQuant {
+  const q = t.quantization;
+  const scale = q?.scale[0];
+  const zeroPoint = q?.zeroPoint[0];
+  if (
+    t.type !== 'INT8' ||
+    q?.scale.length !== 1 ||
+    q.zeroPoint.length !== 1 ||
+    scale === undefined ||
+    zeroPoint === undefined ||
+    !(scale > 0)
+  ) {
+    fail(`${where}: tensor #${t.index} is not a per-tensor int8 activation`);
+  }
+  return { scale, zeroPoint };
+}
+
+function sameQuant(a: ActivationQuant, b: ActivationQuant): boolean {
+  return a.scale === b.scale && a.zeroPoint === b.zeroPoint;
+}
+
 /** Spatial [H, W] of an NHWC tensor. */
 function hw(t: TfliteTensor): [number, number] {
   return [t.shape[1] ?? 0, t.shape[2] ?? 0];
@@ -326,6 +360,7 @@ function convSpec(walk: Walk, op: TfliteOperator, where: string): ConvSpec {
     groups: depthwise ? outC : 1,
     inSize: hw(x),
     outSize: hw(y),
+    outputQuantization: activationQuant(y, where),
   };
 }
 
@@ -412,8 +447,17 @@ function temporal(
   walk.visit(quantize, 'QUANTIZE', where);
   const stateName = `state_block${block}_layer${layer}_stream_buffer`;
   if (quantize.inputs[0] !== walk.signatureInput(stateName)) fail(`${where}: not ${stateName}`);
-  const q = stateQ.quantization;
-  streamQuant.push({ scale: q?.scale[0] ?? Number.NaN, zeroPoint: q?.zeroPoint[0] ?? Number.NaN });
+  const bufferQuant = activationQuant(stateQ, where);
+  streamQuant.push({ scale: bufferQuant.scale, zeroPoint: bufferQuant.zeroPoint });
+  // A concatenation of int8 tensors on one grid copies them; on different grids it would requantize.
+  if (
+    !sameQuant(activationQuant(current, where), bufferQuant) ||
+    !sameQuant(activationQuant(walk.output(concat), where), bufferQuant)
+  ) {
+    fail(
+      `${where}: the buffer, the current frame and their concatenation are quantized differently`,
+    );
+  }
 
   const cat = walk.output(concat);
   const kt = cat.shape[1] ?? 0;
@@ -440,6 +484,9 @@ function temporal(
   if (begin[1] !== -(kt - 1) || !strides.every((s) => s === 1)) {
     fail(`${where}: slice begins at ${begin[1]} with strides [${strides}]`);
   }
+  if (!sameQuant(activationQuant(walk.output(slice), where), bufferQuant)) {
+    fail(`${where}: the new buffer is quantized differently from the old one`);
+  }
   const deq = walk.nextOne(walk.output(slice).index, 'DEQUANTIZE', where);
   if (walk.output(deq).index !== walk.signatureOutput(stateName)) {
     fail(`${where}: new buffer is not output ${stateName}`);
@@ -465,6 +512,8 @@ function temporal(
       bufferFrames: kt - 1,
       state: stateName,
       stateShape: [...stateQ.shape],
+      bufferQuantization: bufferQuant,
+      outputQuantization: spec.outputQuantization,
     },
   };
 }
@@ -491,6 +540,10 @@ function shortcut(
   const x = walk.input(pool, 0);
   const y = walk.output(pool);
   const pads = pads2d(po.padding, x, y, [po.filterH, po.filterW], [po.strideH, po.strideW], where);
+  const poolQuant = activationQuant(y, where);
+  if (!sameQuant(activationQuant(x, where), poolQuant)) {
+    fail(`${where}: the pool's input and output are quantized differently`);
+  }
   const convConfig = addConv(walk, conv, `${name}/shortcut`);
   return {
     pool: {
@@ -504,6 +557,8 @@ function shortcut(
       activation: activationOf(po.activation, where),
       inSize: hw(x),
       outSize: hw(y),
+      // TFLite's int8 average pool averages the raw values, so it needs equal grids.
+      outputQuantization: poolQuant,
     },
     conv: convConfig,
   };
@@ -615,7 +670,9 @@ function bottleneck(
       spatial: spatialSpec,
       temporal: temporalConfig,
       project: projectSpec,
+      rezero: { outputQuantization: activationQuant(walk.output(mul), `${name}/rezero`) },
       shortcut: shortcutConfig,
+      residual: { outputQuantization: activationQuant(outT, `${name}/residual`) },
     },
   };
 }
@@ -677,16 +734,23 @@ function head(walk: Walk, conv: TfliteOperator) {
         temporal: 'cumulative mean over all frames seen: (sum + x) / (count + 1)',
         sumState: 'state_head_pool_buffer',
         countState: 'state_head_pool_frame_count',
+        spatialSumQuantization: activationQuant(walk.output(sum), 'head/pool/sum'),
+        spatialMeanQuantization: activationQuant(walk.output(mul), 'head/pool/mean'),
+        sumStateQuantization: activationQuant(walk.output(q), 'head/pool/state'),
+        sumQuantization: activationQuant(walk.output(add), 'head/pool/sum'),
+        meanQuantization: activationQuant(walk.output(requant), 'head/pool/mean'),
       },
       hidden: {
         inChannels: hiddenSpec.inChannels,
         outChannels: hiddenSpec.outChannels,
         activation: hiddenSpec.activation,
+        outputQuantization: hiddenSpec.outputQuantization,
       },
       logits: {
         inChannels: logitsSpec.inChannels,
         outChannels: logitsSpec.outChannels,
         activation: logitsSpec.activation,
+        outputQuantization: logitsSpec.outputQuantization,
       },
     },
   };
@@ -707,6 +771,8 @@ const CONVENTIONS: { readonly [key: string]: JsonValue } = {
   shortcut:
     'null: identity residual; else average pool (padding excluded from the count) then a linear 1x1 conv',
   activations: 'relu6 = min(max(x, 0), 6); none = linear',
+  quantization:
+    'the TFLite graph stores every activation as int8 with one scale and zero point per tensor: outputQuantization (and input.quantization, temporal.bufferQuantization, head.pool.*Quantization) give them; real = scale * (q - zeroPoint), q = clamp(round(real / scale) + zeroPoint, -128, 127)',
 };
 
 /**
@@ -719,8 +785,8 @@ export function convertMovinetGraph(model: TfliteModel): MovinetGraph {
   const image = walk.tensor(walk.signatureInput('image'));
   if (!same(image.shape, [1, 1, 172, 172, 3])) fail(`image shape [${image.shape}]`);
   const quantize = walk.nextOne(image.index, 'QUANTIZE', 'input');
-  const qi = walk.output(quantize).quantization;
-  if (Math.abs((qi?.scale[0] ?? 0) * 255 - 1) > 1e-6 || qi?.zeroPoint[0] !== -128) {
+  const qi = activationQuant(walk.output(quantize), 'input');
+  if (Math.abs(qi.scale * 255 - 1) > 1e-6 || qi.zeroPoint !== -128) {
     fail('image is not quantized as x/255 - 128');
   }
   const stemOp = walk.nextOne(walk.output(quantize).index, 'CONV_2D', 'stem');
@@ -785,6 +851,7 @@ export function convertMovinetGraph(model: TfliteModel): MovinetGraph {
         valueRange: [0, 1],
         colorOrder: 'RGB',
         fps: 5,
+        quantization: qi,
       },
       numClasses: headResult.config.logits.outChannels,
       conventions: CONVENTIONS,

@@ -3,7 +3,16 @@
  * by tools/tflite/convert-movinet.ts from the TFLite graph), with a strict reader.
  */
 
-/** Geometry of one 2D op of the graph. */
+/**
+ * Per-tensor int8 quantization of one activation of the TFLite graph:
+ * real = scale * (q - zeroPoint), q = clamp(round(real / scale) + zeroPoint, -128, 127).
+ */
+export interface ActivationQuantization {
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+/** Geometry of one 2D op of the graph, and how the graph quantizes its output. */
 export interface MovinetOpSpec {
   readonly kernel: readonly [number, number];
   readonly stride: readonly [number, number];
@@ -12,6 +21,17 @@ export interface MovinetOpSpec {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly groups: number;
+  readonly outputQuantization: ActivationQuantization;
+}
+
+/** The causal temporal depthwise conv of a layer, over [stream buffer ‖ current frame]. */
+export interface MovinetTemporalSpec {
+  /** Temporal kernel size; the stream buffer holds kernel - 1 frames. */
+  readonly kernel: number;
+  readonly activation: 'relu6' | 'none';
+  readonly outputQuantization: ActivationQuantization;
+  /** How the graph stores the stream buffer (the past spatial-conv outputs). */
+  readonly bufferQuantization: ActivationQuantization;
 }
 
 /** One bottleneck layer: expand, spatial depthwise, optional causal temporal depthwise, project. */
@@ -22,11 +42,39 @@ export interface MovinetLayerSpec {
   readonly outChannels: number;
   readonly expand: MovinetOpSpec;
   readonly spatial: MovinetOpSpec;
-  /** Temporal kernel size (causal depthwise), or null where the layer has none. */
-  readonly temporalKernel: number | null;
+  /** The causal temporal depthwise conv, or null where the layer has none. */
+  readonly temporal: MovinetTemporalSpec | null;
   readonly project: MovinetOpSpec;
+  /** Output of the rezero multiply (the projection times the layer's constant). */
+  readonly rezeroQuantization: ActivationQuantization;
   /** Average pool then 1x1 conv on the stride-2 layers; null for an identity residual. */
   readonly shortcut: { readonly pool: MovinetOpSpec; readonly conv: MovinetOpSpec } | null;
+  /** Output of the residual add (the layer's output). */
+  readonly residualQuantization: ActivationQuantization;
+}
+
+/** How the graph quantizes the head's pooling: spatial sum and mean, running sum, mean over time. */
+export interface MovinetHeadPoolQuantization {
+  /** The SUM over H x W of the head conv's output. */
+  readonly spatialSum: ActivationQuantization;
+  /** That sum times 1 / (H * W). */
+  readonly spatialMean: ActivationQuantization;
+  /** The running-sum state as it enters the graph (QUANTIZE of the float state). */
+  readonly sumState: ActivationQuantization;
+  /** The new running sum (ADD of state and spatial mean), which is the next state. */
+  readonly sum: ActivationQuantization;
+  /** The running sum divided by the frame count (QUANTIZE before the classifier). */
+  readonly mean: ActivationQuantization;
+}
+
+/** The classification head. */
+export interface MovinetHeadSpec {
+  readonly channels: number;
+  readonly hiddenChannels: number;
+  readonly convQuantization: ActivationQuantization;
+  readonly pool: MovinetHeadPoolQuantization;
+  readonly hiddenQuantization: ActivationQuantization;
+  readonly logitsQuantization: ActivationQuantization;
 }
 
 /** The whole network. */
@@ -34,10 +82,11 @@ export interface MovinetSpec {
   readonly frameShape: readonly [number, number, number];
   readonly fps: number;
   readonly numClasses: number;
+  /** How the graph quantizes the input frame (x / 255 - 128 for RGB in [0, 1]). */
+  readonly inputQuantization: ActivationQuantization;
   readonly stem: MovinetOpSpec;
   readonly layers: readonly MovinetLayerSpec[];
-  readonly headChannels: number;
-  readonly hiddenChannels: number;
+  readonly head: MovinetHeadSpec;
 }
 
 function fail(path: string, what: string): never {
@@ -56,26 +105,124 @@ function int(value: unknown, path: string): number {
   return value;
 }
 
+function positive(value: unknown, path: string): number {
+  const n = int(value, path);
+  if (n < 1) fail(path, 'must be at least 1');
+  return n;
+}
+
 function pair(value: unknown, path: string): readonly [number, number] {
   if (!Array.isArray(value) || value.length !== 2) fail(path, 'must be a pair of integers');
-  return [int(value[0], `${path}[0]`), int(value[1], `${path}[1]`)];
+  return [positive(value[0], `${path}[0]`), positive(value[1], `${path}[1]`)];
+}
+
+/** An int8 activation quantization: a positive finite scale and an integer zero point in int8. */
+function quantization(value: unknown, path: string): ActivationQuantization {
+  const q = record(value, path);
+  const { scale, zeroPoint } = q;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0)
+    fail(`${path}.scale`, 'must be a positive number');
+  if (
+    typeof zeroPoint !== 'number' ||
+    !Number.isInteger(zeroPoint) ||
+    zeroPoint < -128 ||
+    zeroPoint > 127
+  )
+    fail(`${path}.zeroPoint`, 'must be an integer in [-128, 127]');
+  return { scale, zeroPoint };
+}
+
+function activation(value: unknown, path: string): 'relu6' | 'none' {
+  const a = value ?? 'none';
+  if (a !== 'relu6' && a !== 'none') fail(path, 'must be relu6 or none');
+  return a;
 }
 
 function op(value: unknown, path: string): MovinetOpSpec {
   const o = record(value, path);
   const padding = o.padding ?? 'SAME';
   if (padding !== 'SAME' && padding !== 'VALID') fail(`${path}.padding`, 'must be SAME or VALID');
-  const activation = o.activation ?? 'none';
-  if (activation !== 'relu6' && activation !== 'none')
-    fail(`${path}.activation`, 'must be relu6 or none');
   return {
     kernel: pair(o.kernel, `${path}.kernel`),
     stride: pair(o.stride, `${path}.stride`),
     padding,
-    activation,
+    activation: activation(o.activation, `${path}.activation`),
     inChannels: int(o.inChannels ?? 0, `${path}.inChannels`),
     outChannels: int(o.outChannels ?? 0, `${path}.outChannels`),
-    groups: int(o.groups ?? 1, `${path}.groups`),
+    groups: positive(o.groups ?? 1, `${path}.groups`),
+    outputQuantization: quantization(o.outputQuantization, `${path}.outputQuantization`),
+  };
+}
+
+function temporal(value: unknown, path: string): MovinetTemporalSpec | null {
+  if (value === null) return null;
+  const t = record(value, path);
+  return {
+    kernel: positive(t.kernel, `${path}.kernel`),
+    activation: activation(t.activation, `${path}.activation`),
+    outputQuantization: quantization(t.outputQuantization, `${path}.outputQuantization`),
+    bufferQuantization: quantization(t.bufferQuantization, `${path}.bufferQuantization`),
+  };
+}
+
+function layer(raw: unknown, path: string): MovinetLayerSpec {
+  const l = record(raw, path);
+  if (typeof l.name !== 'string' || l.name === '')
+    fail(`${path}.name`, 'must be a non-empty string');
+  const shortcut = l.shortcut === null ? null : record(l.shortcut, `${path}.shortcut`);
+  return {
+    name: l.name,
+    inChannels: positive(l.inChannels, `${path}.inChannels`),
+    expandChannels: positive(l.expandChannels, `${path}.expandChannels`),
+    outChannels: positive(l.outChannels, `${path}.outChannels`),
+    expand: op(l.expand, `${path}.expand`),
+    spatial: op(l.spatial, `${path}.spatial`),
+    temporal: temporal(l.temporal, `${path}.temporal`),
+    project: op(l.project, `${path}.project`),
+    rezeroQuantization: quantization(
+      record(l.rezero, `${path}.rezero`).outputQuantization,
+      `${path}.rezero.outputQuantization`,
+    ),
+    shortcut:
+      shortcut === null
+        ? null
+        : {
+            pool: op(shortcut.pool, `${path}.shortcut.pool`),
+            conv: op(shortcut.conv, `${path}.shortcut.conv`),
+          },
+    residualQuantization: quantization(
+      record(l.residual, `${path}.residual`).outputQuantization,
+      `${path}.residual.outputQuantization`,
+    ),
+  };
+}
+
+function head(value: unknown): MovinetHeadSpec {
+  const h = record(value, 'config.head');
+  const conv = record(h.conv, 'config.head.conv');
+  const pool = record(h.pool, 'config.head.pool');
+  const hidden = record(h.hidden, 'config.head.hidden');
+  const logits = record(h.logits, 'config.head.logits');
+  const poolQ = (key: string) => quantization(pool[key], `config.head.pool.${key}`);
+  return {
+    channels: positive(conv.outChannels, 'config.head.conv.outChannels'),
+    hiddenChannels: positive(hidden.outChannels, 'config.head.hidden.outChannels'),
+    convQuantization: quantization(conv.outputQuantization, 'config.head.conv.outputQuantization'),
+    pool: {
+      spatialSum: poolQ('spatialSumQuantization'),
+      spatialMean: poolQ('spatialMeanQuantization'),
+      sumState: poolQ('sumStateQuantization'),
+      sum: poolQ('sumQuantization'),
+      mean: poolQ('meanQuantization'),
+    },
+    hiddenQuantization: quantization(
+      hidden.outputQuantization,
+      'config.head.hidden.outputQuantization',
+    ),
+    logitsQuantization: quantization(
+      logits.outputQuantization,
+      'config.head.logits.outputQuantization',
+    ),
   };
 }
 
@@ -89,54 +236,17 @@ export function parseMovinetConfig(config: unknown): MovinetSpec {
   const layersIn = c.layers;
   if (!Array.isArray(layersIn) || layersIn.length === 0)
     fail('config.layers', 'must be a non-empty array');
-  const layers = layersIn.map((raw, i): MovinetLayerSpec => {
-    const path = `config.layers[${i}]`;
-    const l = record(raw, path);
-    if (typeof l.name !== 'string') fail(`${path}.name`, 'must be a string');
-    const temporal = l.temporal === null ? null : record(l.temporal, `${path}.temporal`);
-    const shortcut = l.shortcut === null ? null : record(l.shortcut, `${path}.shortcut`);
-    return {
-      name: l.name,
-      inChannels: int(l.inChannels, `${path}.inChannels`),
-      expandChannels: int(l.expandChannels, `${path}.expandChannels`),
-      outChannels: int(l.outChannels, `${path}.outChannels`),
-      expand: op(l.expand, `${path}.expand`),
-      spatial: op(l.spatial, `${path}.spatial`),
-      temporalKernel: temporal === null ? null : temporalKernel(temporal, `${path}.temporal`),
-      project: op(l.project, `${path}.project`),
-      shortcut:
-        shortcut === null
-          ? null
-          : {
-              pool: op(shortcut.pool, `${path}.shortcut.pool`),
-              conv: op(shortcut.conv, `${path}.shortcut.conv`),
-            },
-    };
-  });
-  const head = record(c.head, 'config.head');
   return {
     frameShape: [
-      int(frame[0], 'frameShape[0]'),
-      int(frame[1], 'frameShape[1]'),
-      int(frame[2], 'frameShape[2]'),
+      positive(frame[0], 'config.input.frameShape[0]'),
+      positive(frame[1], 'config.input.frameShape[1]'),
+      positive(frame[2], 'config.input.frameShape[2]'),
     ],
-    fps: int(input.fps, 'config.input.fps'),
-    numClasses: int(c.numClasses, 'config.numClasses'),
+    fps: positive(input.fps, 'config.input.fps'),
+    numClasses: positive(c.numClasses, 'config.numClasses'),
+    inputQuantization: quantization(input.quantization, 'config.input.quantization'),
     stem: op(c.stem, 'config.stem'),
-    layers,
-    headChannels: int(
-      record(head.conv, 'config.head.conv').outChannels,
-      'config.head.conv.outChannels',
-    ),
-    hiddenChannels: int(
-      record(head.hidden, 'config.head.hidden').outChannels,
-      'config.head.hidden.outChannels',
-    ),
+    layers: layersIn.map((raw, i) => layer(raw, `config.layers[${i}]`)),
+    head: head(c.head),
   };
-}
-
-function temporalKernel(t: Record<string, unknown>, path: string): number {
-  const kernel = int(t.kernel, `${path}.kernel`);
-  if (kernel < 1) fail(`${path}.kernel`, 'must be at least 1');
-  return kernel;
 }

@@ -29,6 +29,10 @@ export default defineConfig({
     target: 'es2022',
     // Large chunks are expected: the TF.js backends alone are several hundred kB.
     chunkSizeWarningLimit: 4096,
-    rolldownOptions: { output: { minify } },
+    rolldownOptions: {
+      output: { minify },
+      // classify.html: the page `npm run classify` drives (tools/classify/classify.ts).
+      input: { main: 'index.html', classify: 'classify.html' },
+    },
   },
 });

@@ -40,11 +40,17 @@ export default defineConfig({
         },
       },
       ...(['wasm', 'webgpu'] as const).map((backend) => ({
+        // Every dependency a browser test imports, so Vite never re-optimizes (and reloads) mid-run.
         optimizeDeps: {
           include: [
             '@tensorflow/tfjs-core',
+            '@tensorflow/tfjs-backend-cpu',
             '@tensorflow/tfjs-backend-wasm',
+            '@tensorflow/tfjs-backend-webgl',
             '@tensorflow/tfjs-backend-webgpu',
+            'zustand',
+            'zustand/vanilla',
+            'flatbuffers',
           ],
         },
         server: {

@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs } from './vitest.config';
+import { fakeCameraArgs } from './e2e/media';
 
 /** Where `vite preview` serves the production build (see package.json "preview"). */
 const baseURL = 'http://127.0.0.1:4173/';
@@ -14,6 +15,8 @@ const argsWithoutWebGpu = [
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results',
+  // Makes the fake camera's .y4m, a WebM and broken files from the shared clip (see e2e/media.ts).
+  globalSetup: './e2e/global-setup.ts',
   // One worker: the software WebGPU adapter and WASM threads compete for the same few cores.
   workers: 1,
   timeout: 120_000,
@@ -33,7 +36,17 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'chromium', testIgnore: /no-webgpu\.spec\.ts/ },
+    {
+      name: 'chromium',
+      testIgnore: /no-webgpu\.spec\.ts/,
+      use: {
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          // A fake camera that films the arm-wrestling clip, permission granted.
+          args: [...chromiumArgs, ...fakeCameraArgs],
+        },
+      },
+    },
     {
       name: 'chromium-no-webgpu',
       testMatch: /no-webgpu\.spec\.ts/,

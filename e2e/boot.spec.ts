@@ -58,8 +58,18 @@ test('the WASM thread pool computes in the production build (8 cores simulated)'
 }) => {
   // TF.js sizes its pool at half of navigator.hardwareConcurrency; faking 8 cores asks for 4
   // threads even on a 2-core CI machine, so the start-up check product runs on pool threads.
+  // The backend starts in the inference worker, which init scripts do not reach: the override
+  // goes into each worker as it attaches, well before the WASM backend has been fetched and
+  // reads the core count (the expected "4 threads" below fails if it came too late).
   await page.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8 });
+  });
+  page.on('worker', (worker) => {
+    worker
+      .evaluate(() => {
+        Object.defineProperty(WorkerNavigator.prototype, 'hardwareConcurrency', { get: () => 8 });
+      })
+      .catch(() => undefined);
   });
   const errors = trackErrors(page);
   await page.goto('/?backend=wasm');

@@ -1,20 +1,20 @@
 /**
- * Boot: render the page, then pick and start the compute backend and record the outcome in the
- * store. Side effects live here, at the edge.
+ * Boot: create the controller (which starts the inference worker), render the page, then load the
+ * model the URL or the registry asks for. Side effects live here and in the controller.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { initBackend } from './runtime/init-backend';
+import { DashboardController } from './ui/controller';
 import { App } from './ui/App';
-import { setAppError, setBackendChoice } from './ui/store';
 import './ui/app.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element.');
+
+const controller = new DashboardController();
 createRoot(container).render(
   <StrictMode>
-    <App />
+    <App controller={controller} />
   </StrictMode>,
 );
-
-initBackend({ search: location.search }).then(setBackendChoice, setAppError);
+controller.start();

@@ -9,6 +9,9 @@
 import type { BackendChoice, BackendName, BackendOverride } from './backend';
 import { BACKEND_PRIORITY } from './backend';
 import type { FlopCount } from '../continual/module';
+
+/** A cost as the page sees it: multiply-adds and element-wise ops (see src/continual/module.ts). */
+export type CostFigures = FlopCount;
 import type { ModelInfo } from '../models/action-model';
 
 /** Bumped whenever a message changes shape; both sides reject other versions. */

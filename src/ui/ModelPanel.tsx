@@ -2,7 +2,7 @@
  * The model controls: which model, which variant (dense only for now), which mode; and what the
  * loaded model is (trained or not, input, rate, parameters).
  */
-import { MODEL_ENTRIES } from '../models/registry';
+import { MODEL_ENTRIES } from '../models/model-entries';
 import { INFERENCE_MODES, type InferenceMode } from '../runtime/protocol';
 import { useController } from './controller-context';
 import { formatCount } from './format';

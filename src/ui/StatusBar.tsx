@@ -2,7 +2,7 @@
  * The header's status: a pill (loading / ready / running / error), the backend badge, and a
  * progress bar while a model loads (weight bytes, then warm-up steps).
  */
-import { MODEL_ENTRIES } from '../models/registry';
+import { MODEL_ENTRIES } from '../models/model-entries';
 import { formatBytes, progressFraction } from './format';
 import { useAppStore, type LoadStage } from './store';
 

@@ -5,7 +5,7 @@
  *
  * Data flows one way: source -> pump -> worker -> (prediction) -> live feed / store -> views.
  */
-import { DEFAULT_MODEL_ID, MODEL_ENTRIES } from '../models/registry';
+import { DEFAULT_MODEL_ID, MODEL_ENTRIES } from '../models/model-entries';
 import type { ResetReason } from '../runtime/protocol';
 import {
   InferenceClient,

@@ -6,7 +6,7 @@
  * the whole clip (`flopsPerClip`) for every frame that has a prediction. FLOPs are counted as
  * multiply-adds, the convention of the X3D, CoX3D and MoViNet papers.
  */
-import type { FlopCount } from '../continual/module';
+import type { CostFigures as FlopCount } from '../runtime/protocol';
 
 /** What the online mode did on the current stream, in frames. */
 export interface StepTally {

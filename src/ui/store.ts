@@ -6,7 +6,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { FlopCount } from '../continual/module';
+import type { CostFigures as FlopCount } from '../runtime/protocol';
 import type { ModelInfo } from '../models/action-model';
 import type { BackendAttempt, BackendChoice, BackendInfo, BackendName } from '../runtime/backend';
 import {

@@ -9,7 +9,7 @@ import { CoActivation, CoLambda, CoPointwiseConv } from './pointwise';
 import { CoSequential } from './sequential';
 import { expectNoLeakedTensors, seededClip, seededTensor } from './testing';
 import { expectTensorsCloseAsync, streamAndCompareAsync } from './testing-async';
-import { CoTestWindow } from './testing-window';
+import { testWindow } from './testing-window';
 
 // Sums of a few float32 products: cpu and wasm reproduce the clip to 1e-5; webgpu's software
 // adapter fuses and orders the arithmetic differently, so it gets 1e-4.
@@ -18,19 +18,7 @@ const tol = (): number => (tf.getBackend() === 'webgpu' ? 1e-4 : 1e-5);
 const shape = { height: 2, width: 3, channels: 2 };
 
 /** A window of `rf` distinct taps (so a misaligned frame changes the result). */
-function win(
-  name: string,
-  rf: number,
-  opts: { start?: number; end?: number; stride?: number } = {},
-) {
-  return new CoTestWindow({
-    name,
-    taps: Array.from({ length: rf }, (_, k) => 0.5 + 0.25 * k),
-    padStart: opts.start ?? 0,
-    padEnd: opts.end ?? 0,
-    stride: opts.stride ?? 1,
-  });
-}
+const win = testWindow;
 
 /** Frames [from, from + length) of a clip. */
 function frames(clip: Clip, from: number, length: number): Clip {

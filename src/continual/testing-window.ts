@@ -128,3 +128,21 @@ export class CoTestWindow extends CoModuleBase {
     this.resetState();
   }
 }
+
+/**
+ * A test window of `rf` distinct taps (0.5, 0.75, ...), so a misaligned frame changes the result;
+ * `start`/`end` are its temporal padding and `stride` its temporal stride.
+ */
+export function testWindow(
+  name: string,
+  rf: number,
+  opts: { start?: number; end?: number; stride?: number } = {},
+): CoTestWindow {
+  return new CoTestWindow({
+    name,
+    taps: Array.from({ length: rf }, (_, k) => 0.5 + 0.25 * k),
+    padStart: opts.start ?? 0,
+    padEnd: opts.end ?? 0,
+    stride: opts.stride ?? 1,
+  });
+}

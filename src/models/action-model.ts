@@ -13,8 +13,18 @@ export interface ModelInfo {
   readonly input: FrameShape;
   /** Frames per second of video the model expects (frames are resampled to this rate). */
   readonly frameRate: number;
-  /** Frames of the clip-based baseline (the offline window recomputed per prediction). */
+  /**
+   * Frames of the clip-based baseline as its paper counts it (`predictClip`, `flopsPerClip`):
+   * the cost a clip-based system pays per prediction.
+   */
   readonly clipLength: number;
+  /**
+   * Frames of the offline twin (`predictTwin`): the window whose clip-model output the online
+   * mode reproduces, the one compare mode recomputes per prediction. For CoX3D it is the
+   * unpadded network's receptive field (much longer than T); for a causal network like
+   * MoViNet it equals `clipLength`.
+   */
+  readonly twinLength: number;
   /** Whether the weights are trained; untrained models use seeded weights and say so everywhere. */
   readonly trained: boolean;
   /** Number of weights (parameters). */
@@ -42,6 +52,13 @@ export interface ActionModel {
    * of the window's last output. Does not touch the online state.
    */
   predictClip(clip: tf.Tensor5D): tf.Tensor2D;
+  /**
+   * Offline twin: the clip model over the last `info.twinLength` frames [1, L, H, W, 3], from a
+   * fresh state in one pass; returns the logits [1, classes] of its last output. Where the
+   * online model is exact (CoX3D) this equals `step`'s output on the same newest frame. Does
+   * not touch the online state.
+   */
+  predictTwin(clip: tf.Tensor5D): tf.Tensor2D;
   /** Resets the online state (new stream, seek, model switch). */
   resetState(): void;
   /** Cost of one online step (per input frame). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CoModule, FlopCount } from '../continual/module';
 import type { ActionModel, ModelInfo } from './action-model';
+import { lastClipOutput } from './last-output';
 
 /**
  * An {@link ActionModel} over any continual network whose frames map to logits [1, 1, 1, K]:
@@ -17,6 +18,11 @@ export class ContinualActionModel implements ActionModel {
     readonly info: ModelInfo,
     readonly network: CoModule,
   ) {
+    if (info.twinLength !== info.clipLength) {
+      throw new Error(
+        `${info.id}: the twin of a ContinualActionModel is its clip model (twinLength ${info.twinLength} != clipLength ${info.clipLength}).`,
+      );
+    }
     const out = network.outputShape(info.input);
     if (out.height !== 1 || out.width !== 1 || out.channels !== info.labels.length) {
       throw new Error(
@@ -37,24 +43,12 @@ export class ContinualActionModel implements ActionModel {
   }
 
   predictClip(clip: tf.Tensor5D): tf.Tensor2D {
-    const out = this.network.forward(clip);
-    try {
-      const length = out.shape[1];
-      if (length === 0) {
-        throw new Error(
-          `${this.info.id}: a clip of ${clip.shape[1]} frames is shorter than the network's receptive field.`,
-        );
-      }
-      return tf.tidy(
-        () =>
-          tf.reshape(
-            tf.slice(out, [0, length - 1, 0, 0, 0], [1, 1, 1, 1, this.info.labels.length]),
-            [1, this.info.labels.length],
-          ) as tf.Tensor2D,
-      );
-    } finally {
-      out.dispose();
-    }
+    return lastClipOutput(this.network, clip, this.info.labels.length, this.info.id);
+  }
+
+  /** The same computation as {@link predictClip}: for this model the twin is the clip baseline. */
+  predictTwin(clip: tf.Tensor5D): tf.Tensor2D {
+    return this.predictClip(clip);
   }
 
   resetState(): void {

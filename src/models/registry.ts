@@ -65,6 +65,7 @@ export async function createModel(
           input: { height, width, channels },
           frameRate: spec.fps,
           clipLength: 8,
+          twinLength: 8,
           trained: true,
           params: [...weights.tensors.values()].reduce((n, t) => n + t.data.length, 0),
           description:

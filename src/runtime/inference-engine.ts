@@ -121,6 +121,7 @@ function plainInfo(info: ModelInfo): ModelInfo {
     input: { height: info.input.height, width: info.input.width, channels: info.input.channels },
     frameRate: info.frameRate,
     clipLength: info.clipLength,
+    twinLength: info.twinLength,
     trained: info.trained,
     params: info.params,
     description: info.description,
@@ -150,7 +151,7 @@ export class InferenceEngine {
   /** Backends that failed while running; never tried again in this worker. */
   private readonly excluded: BackendName[] = [];
   private mode: InferenceMode = 'online';
-  /** The last `clipLength` preprocessed frames, oldest first, for the clip-based baseline. */
+  /** The last `twinLength` preprocessed frames, oldest first, for the offline twin. */
   private window: tf.Tensor4D[] = [];
   /** Online steps since the last reset of the online state. */
   private onlineSteps = 0;
@@ -430,7 +431,7 @@ export class InferenceEngine {
     } finally {
       closePixels(msg);
     }
-    this.pushWindow(frame, model.info.clipLength);
+    this.pushWindow(frame, model.info.twinLength);
     const preprocessMs = this.now() - start;
     const checkStale = () => {
       if (generation !== this.generation) throw new StaleFrame();
@@ -467,14 +468,14 @@ export class InferenceEngine {
     let offlineProbs: Float32Array | undefined;
     if (includesOffline(mode)) {
       const t = this.now();
-      const needed = model.info.clipLength;
+      const needed = model.info.twinLength;
       if (this.window.length < needed) {
         offline = { kind: 'filling', frames: this.window.length, needed, latencyMs: 0 };
       } else {
         const clip = tf.tidy(() => tf.stack(this.window, 1) as tf.Tensor5D);
         let logits: tf.Tensor2D;
         try {
-          logits = model.predictClip(clip);
+          logits = model.predictTwin(clip);
         } finally {
           clip.dispose();
         }
@@ -500,9 +501,9 @@ export class InferenceEngine {
     return prediction;
   }
 
-  private pushWindow(frame: tf.Tensor4D, clipLength: number): void {
+  private pushWindow(frame: tf.Tensor4D, length: number): void {
     this.window.push(frame);
-    while (this.window.length > clipLength) this.window.shift()?.dispose();
+    while (this.window.length > length) this.window.shift()?.dispose();
   }
 
   private clearWindow(): void {

@@ -59,6 +59,7 @@ const ready: ReadyMessage = message({
     input: { height: 4, width: 4, channels: 3 },
     frameRate: 5,
     clipLength: 4,
+    twinLength: 4,
     trained: false,
     params: 120,
     description: 'A test model.',

@@ -303,6 +303,7 @@ function isModelInfo(x: unknown): x is ModelInfo {
     isFiniteNumber(x.frameRate) &&
     x.frameRate > 0 &&
     isPositiveInt(x.clipLength) &&
+    isPositiveInt(x.twinLength) &&
     typeof x.trained === 'boolean' &&
     isCount(x.params) &&
     isString(x.description)

@@ -67,6 +67,7 @@ export function buildTinyModel(options: TinyModelOptions = {}): TinyModel {
     input,
     frameRate: 5,
     clipLength,
+    twinLength: clipLength,
     trained: false,
     params: kt * 9 * 3 * 4 + 4 + 4 * classes,
     description: 'A seeded test network.',
@@ -107,6 +108,9 @@ export function buildTinyModel(options: TinyModelOptions = {}): TinyModel {
           classes,
         ]) as tf.Tensor2D;
       });
+    },
+    predictTwin(clip) {
+      return this.predictClip(clip);
     },
     resetState() {
       network.resetState();

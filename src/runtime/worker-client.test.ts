@@ -67,6 +67,7 @@ const ready = message({
     input: { height: 4, width: 4, channels: 3 },
     frameRate: 5,
     clipLength: 4,
+    twinLength: 4,
     trained: false,
     params: 1,
     description: 'd',

@@ -99,6 +99,12 @@ export function ModelPanel() {
                 <dt>Clip</dt>
                 <dd>{info.clipLength} frames</dd>
               </div>
+              {info.twinLength !== info.clipLength && (
+                <div title="The unpadded clip model whose output the continual model reproduces; offline mode recomputes it">
+                  <dt>Offline twin</dt>
+                  <dd data-testid="twin-length">{info.twinLength} frames</dd>
+                </div>
+              )}
               <div>
                 <dt>Classes</dt>
                 <dd>{formatCount(info.labels.length)}</dd>

@@ -23,6 +23,7 @@ function latencyLine(stats: LatencyStats): string {
 /** One mode's top-5 list. */
 function Top5List(props: { readonly mode: 'online' | 'offline'; readonly testId: string }) {
   const { mode, testId } = props;
+  const twinLength = useAppStore((s) => s.model?.info.twinLength);
   const list = useRef<HTMLOListElement>(null);
   const status = useRef<HTMLParagraphElement>(null);
   const latency = useRef<HTMLSpanElement>(null);
@@ -63,7 +64,11 @@ function Top5List(props: { readonly mode: 'online' | 'offline'; readonly testId:
   return (
     <div className="top5">
       <div className="top5-head">
-        <h3>{mode === 'online' ? 'Continual (online)' : 'Clip-based (offline)'}</h3>
+        <h3>
+          {mode === 'online'
+            ? 'Continual (online)'
+            : `Clip-based (offline${twinLength === undefined ? '' : `, last ${twinLength} frames`})`}
+        </h3>
         <span className="muted small mono" data-testid={`latency-${mode}`} ref={latency} />
       </div>
       <ol className="top5-list" data-testid={testId} data-mode={mode} ref={list}>

@@ -47,6 +47,7 @@ function ready(id = 'movinet-a0-stream'): ReadyMessage {
       input: { height: 8, width: 8, channels: 3 },
       frameRate: 5,
       clipLength: 4,
+      twinLength: 4,
       trained: false,
       params: 10,
       description: 'A test model.',

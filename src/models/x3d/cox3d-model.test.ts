@@ -38,6 +38,10 @@ describe('createCoX3dModel', () => {
       expect(info.description).toContain('untrained: seeded weights, for cost and speed only');
       expect(info.input).toEqual({ height: 8, width: 8, channels: 3 });
       expect(info.clipLength).toBe(3);
+      expect(info.twinLength).toBe(model.network.receptiveField);
+      // Far longer than T: the stem (kt 5) and 5 blocks (3x3x3) add 4 + 5 * 2 frames, the three
+      // squeeze-excitation windows and the pool (T = 3) 2 each; see x3d.test.ts for the parts.
+      expect(info.twinLength).toBeGreaterThan(3 * info.clipLength);
       expect(info.frameRate).toBe(2.5);
       expect(info.labels).toEqual(LABELS);
       expect(info.params).toBe(3_990); // x3d.test.ts counts it by hand
@@ -122,6 +126,47 @@ describe('CoX3dModel', () => {
       tf.dispose([logits, window, direct, flat]);
     } finally {
       tf.dispose([clip, last]);
+      model.dispose();
+    }
+  });
+
+  it('has an offline twin that gives the stream outputs: the unpadded clip model over its receptive field', async () => {
+    const model = createCoX3dModel({ config: TINY, labels: LABELS });
+    const span = model.info.twinLength;
+    const total = span + 2;
+    const clip = video(total, 6);
+    const stream: (tf.Tensor2D | null)[] = [];
+    try {
+      for (let t = 0; t < total; t++) {
+        const frame = frameAt(clip, t);
+        stream.push(model.step(frame));
+        frame.dispose();
+      }
+      let compared = 0;
+      for (let end = span; end <= total; end++) {
+        const window = tf.slice(clip, [0, end - span, 0, 0, 0], [1, span, 8, 8, 3]) as Clip;
+        const twin = model.predictTwin(window);
+        const online = stream[end - 1];
+        expect(online).not.toBeNull();
+        const scale = Math.max(...(await valuesOf(twin)).map(Math.abs));
+        expect(scale).toBeGreaterThan(0.01);
+        // Same ops in another order (per-frame steps vs whole-clip convs): float32 rounding.
+        expect(await maxAbsDiffAsync(twin, online as tf.Tensor2D)).toBeLessThanOrEqual(
+          1e-4 * scale,
+        );
+        tf.dispose([window, twin]);
+        compared++;
+      }
+      expect(compared).toBe(3);
+      // The published clip model (padded, T frames) on the newest frames answers differently.
+      const lastT = tf.slice(clip, [0, total - 3, 0, 0, 0], [1, 3, 8, 8, 3]) as Clip;
+      const padded = model.predictClip(lastT);
+      expect(await maxAbsDiffAsync(padded, stream[total - 1] as tf.Tensor2D)).toBeGreaterThan(1e-3);
+      expect(() => model.predictTwin(lastT)).toThrow(/shorter than the network's receptive field/);
+      tf.dispose([lastT, padded]);
+    } finally {
+      tf.dispose(stream.filter((t): t is tf.Tensor2D => t !== null));
+      clip.dispose();
       model.dispose();
     }
   });

@@ -1,17 +1,21 @@
 /**
- * CoX3D as an {@link ActionModel}: the online mode is the CoX3D network (no temporal padding),
- * the clip-based baseline is X3D's clip model (temporal padding kt // 2) over the last T frames,
- * both built from one seed, so they hold the same weights.
+ * CoX3D as an {@link ActionModel}, with two offline counterparts built from one seed (so they
+ * hold the same weights):
+ * - the clip-based baseline as published (`predictClip`, `flopsPerClip`): X3D's clip model,
+ *   temporal padding kt // 2, over the last T frames; its cost is the X3D paper's GFLOPs per view
+ *   and the one continual inference saves against;
+ * - the offline twin (`predictTwin`): the same unpadded network as the online mode, run as a
+ *   clip model over its receptive field. CoX3D's outputs are defined as this clip model's (the
+ *   CoX3D paper's equivalence), so twin and stream agree to float rounding.
  *
- * Why two networks: without temporal padding, one CoX3D output depends on many more frames
- * than T (its receptive field: every 3x3x3 conv adds two, every squeeze-excitation window and
- * the global pool T - 1), so `forward` over a T-frame clip has no output at all. The baseline a
- * clip-based system would run per prediction is the padded X3D, whose cost is the paper's
- * GFLOPs per view; that is what `predictClip` runs and `flopsPerClip` counts.
+ * Why the twin is so much longer than T: without temporal padding, one output depends on every
+ * frame its convs, squeeze-excitation windows and global pool reach back to (each 3x3x3 conv
+ * adds two frames, each window T - 1), about 105 frames for CoX3D-XS.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CoModule, FlopCount } from '../../continual/module';
 import type { ActionModel, ModelInfo } from '../action-model';
+import { lastClipOutput } from '../last-output';
 import { buildX3d, type X3dNetwork } from './x3d';
 import type { X3dConfig } from './x3d-config';
 
@@ -48,6 +52,11 @@ export class CoX3dModel implements ActionModel {
         );
       }
     }
+    if (info.twinLength !== online.network.receptiveField) {
+      throw new Error(
+        `${info.id}: the twin needs the online network's receptive field (${online.network.receptiveField} frames), not ${info.twinLength}.`,
+      );
+    }
     this.info = info;
     this.network = online.network;
     this.clipNetwork = clip.network;
@@ -62,6 +71,10 @@ export class CoX3dModel implements ActionModel {
     const logits = tf.reshape(out, [1, this.info.labels.length]) as tf.Tensor2D;
     out.dispose();
     return logits;
+  }
+
+  predictTwin(clip: tf.Tensor5D): tf.Tensor2D {
+    return lastClipOutput(this.network, clip, this.info.labels.length, `${this.info.id} twin`);
   }
 
   predictClip(clip: tf.Tensor5D): tf.Tensor2D {
@@ -122,6 +135,7 @@ export function createCoX3dModel(options: CoX3dModelOptions): CoX3dModel {
     input: { height: config.size, width: config.size, channels: 3 },
     frameRate: config.frameRate,
     clipLength: config.frames,
+    twinLength: online.network.receptiveField,
     trained: false,
     params: online.params,
     description:

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 /**
@@ -11,6 +11,48 @@ export const isolationHeaders = {
 } as const;
 
 /**
+ * Content-Security-Policy of the built app: everything from our own origin and nothing else.
+ * - script-src: 'wasm-unsafe-eval' compiles the TF.js WASM backends; blob: is where the threaded
+ *   backend's pthread workers come from (it builds their script from its own factory's text).
+ * - worker-src: the inference worker (own origin) and those pthread workers (blob:).
+ * - connect-src: weights, labels and .wasm files (own origin); blob:/data: for fetches of local
+ *   buffers. media-src: a dropped file plays from a blob: URL, the camera from a MediaStream.
+ * - No inline scripts or styles, no plugins, no forms, no <base>.
+ * The dev server sends none: React's fast refresh injects an inline script there.
+ */
+const cspDirectives = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
+  "connect-src 'self' blob: data:",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob: mediastream:",
+  "style-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+];
+
+/** The policy as an HTTP header (frame-ancestors works only there: no framing by other sites). */
+export const contentSecurityPolicy = [...cspDirectives, "frame-ancestors 'none'"].join('; ');
+
+/** Writes the policy into every built page too, so any static host serves it. */
+function cspMeta(): Plugin {
+  return {
+    name: 'continual-video-csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: cspDirectives.join('; ') },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
+/**
  * Whitespace-only minification. The threaded WASM backend starts its pthread workers from the
  * source text of its Emscripten factory (`factory.toString()` into a Blob). Vite's default oxc
  * minifier (compress + mangle) rewrites that function to use names bound outside it; in the worker
@@ -21,9 +63,14 @@ export const isolationHeaders = {
 const minify = { compress: false, mangle: false, codegen: true } as const;
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), cspMeta()],
   server: { host: '127.0.0.1', headers: isolationHeaders },
-  preview: { host: '127.0.0.1', port: 4173, strictPort: true, headers: isolationHeaders },
+  preview: {
+    host: '127.0.0.1',
+    port: 4173,
+    strictPort: true,
+    headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy },
+  },
   worker: { format: 'es', rolldownOptions: { output: { minify } } },
   build: {
     target: 'es2022',

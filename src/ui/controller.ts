@@ -18,7 +18,7 @@ import { FramePump, type PumpedFrame } from '../video/frame-pump';
 import { SourceError } from '../video/source-error';
 import { WebcamSource, listCameras } from '../video/webcam-source';
 import type { InferenceMode } from '../runtime/protocol';
-import { resetNotice, resumeText, type ResetEvent } from './notices';
+import { clipFrames, resetNotice, resumeText, shortClipNotice, type ResetEvent } from './notices';
 import {
   appStore,
   choicesFromSearch,
@@ -85,6 +85,11 @@ export class DashboardController {
     if (this.video && this.video.playbackRate > 0) setPlaybackRate(this.video.playbackRate);
   };
   private readonly onDeviceChange = () => void this.refreshCameras();
+  /** The open file has fewer frames than the offline window: its loop notices would drown that. */
+  private shortClip = false;
+  /** When the tab was hidden with a live source (performance.now()), else null. */
+  private hiddenAt: number | null = null;
+  private readonly onVisibilityChange = () => this.visibilityChanged();
 
   constructor(options: ControllerOptions = {}) {
     this.search = options.search ?? globalThis.location?.search ?? '';
@@ -116,6 +121,7 @@ export class DashboardController {
     void this.loadModel(choices.modelId ?? DEFAULT_MODEL_ID, false);
     void this.refreshCameras();
     globalThis.navigator?.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+    globalThis.document?.addEventListener('visibilitychange', this.onVisibilityChange);
   }
 
   /** The <video> element that shows the source and feeds the pump (from a React ref). */
@@ -230,6 +236,7 @@ export class DashboardController {
       source.setPlaybackRate(appStore.getState().playbackRate);
       setSource({ kind: 'file', phase: 'open', name: file.name, ...info });
       this.beginStream({ reason: 'file', name: file.name });
+      this.warnIfShort(file.name, info.duration);
       await source.play();
     } catch (e) {
       source.close();
@@ -240,6 +247,8 @@ export class DashboardController {
 
   /** Stops the camera or closes the file. */
   stopSource(): void {
+    this.shortClip = false;
+    this.hiddenAt = null;
     this.pump?.stop();
     this.webcam?.stop();
     this.file?.close();
@@ -261,6 +270,7 @@ export class DashboardController {
     this.retirePump();
     for (const off of this.offs) off();
     globalThis.navigator?.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    globalThis.document?.removeEventListener('visibilitychange', this.onVisibilityChange);
     this.client.dispose();
   }
 
@@ -332,7 +342,7 @@ export class DashboardController {
     if (reason === 'gap') {
       this.notifyReset({ reason: 'gap' });
     } else if (video && this.looped(video)) {
-      this.notifyReset({ reason: 'loop' });
+      if (!this.shortClip) this.notifyReset({ reason: 'loop' });
     } else {
       this.notifyReset({ reason: 'seek', time: video?.currentTime ?? 0 });
     }
@@ -392,6 +402,47 @@ export class DashboardController {
     const reason: NoticeReason =
       event.reason === 'file' || event.reason === 'webcam' ? 'source' : event.reason;
     this.notify(reason, resetNotice(event, resume));
+  }
+
+  /** Says so when a file is shorter than the model's offline window (its loop notices then hush). */
+  private warnIfShort(name: string, durationS: number): void {
+    const model = appStore.getState().model;
+    if (!model) return;
+    const { frameRate, twinLength } = model.info;
+    const text = shortClipNotice(
+      name,
+      clipFrames(durationS, frameRate),
+      frameRate,
+      twinLength,
+      model.onlineDelay,
+    );
+    this.shortClip = text !== null;
+    if (text !== null) this.notify('short-clip', text);
+  }
+
+  /**
+   * A hidden tab gets no video frames (browsers stop painting it), so predictions pause; coming
+   * back is a gap in the stream: the model state is reset and the page says for how long it was
+   * away.
+   */
+  private visibilityChanged(): void {
+    const hidden = globalThis.document?.visibilityState === 'hidden';
+    if (hidden) {
+      if (!this.sourceLive() || !this.pump) return;
+      this.hiddenAt = performance.now();
+      this.pump.stop();
+      liveFeed.resetStream();
+      this.client.reset('gap');
+      this.idle();
+      return;
+    }
+    if (this.hiddenAt === null) return;
+    const seconds = (performance.now() - this.hiddenAt) / 1000;
+    this.hiddenAt = null;
+    if (!this.sourceLive() || !this.pump) return;
+    this.notifyReset({ reason: 'hidden', seconds });
+    this.pump.sourceChanged();
+    this.pump.start();
   }
 
   private notify(reason: NoticeReason, text: string): void {

@@ -9,6 +9,7 @@ export type ResetEvent =
   | { readonly reason: 'seek'; readonly time: number }
   | { readonly reason: 'loop' }
   | { readonly reason: 'gap' }
+  | { readonly reason: 'hidden'; readonly seconds: number }
   | { readonly reason: 'file'; readonly name: string }
   | { readonly reason: 'webcam' }
   | { readonly reason: 'model'; readonly name: string };
@@ -38,6 +39,11 @@ export function resetNotice(event: ResetEvent, resume: string): string {
         'Frames stopped for more than a second (a hidden tab or a stalled video): the model ' +
         `state was reset; ${resume}.`
       );
+    case 'hidden':
+      return (
+        `The tab was hidden for ${event.seconds.toFixed(1)} s: predictions paused and the model ` +
+        `state was reset; ${resume}.`
+      );
     case 'file':
       return `Opened "${event.name}": the model state was reset; ${resume}.`;
     case 'webcam':
@@ -45,4 +51,38 @@ export function resetNotice(event: ResetEvent, resume: string): string {
     case 'model':
       return `Switched to ${event.name}: a new model starts with an empty state; ${resume}.`;
   }
+}
+
+/**
+ * Frames a clip of `durationS` seconds gives at `frameRate` (at least 1: a clip with a frame
+ * shows it).
+ */
+export function clipFrames(durationS: number, frameRate: number): number {
+  if (!(Number.isFinite(durationS) && durationS >= 0 && frameRate > 0)) return 0;
+  return Math.max(1, Math.round(durationS * frameRate));
+}
+
+/**
+ * The notice for a file with fewer frames than the offline window (`window` frames) at the
+ * model's `frameRate`, or null when it is long enough. `delay` is the online network's start-up:
+ * with fewer frames than `delay + 1` the continual model cannot answer either, since every loop
+ * of the file resets its state.
+ */
+export function shortClipNotice(
+  name: string,
+  frames: number,
+  frameRate: number,
+  window: number,
+  delay: number,
+): string | null {
+  if (frames >= window) return null;
+  const count = `${frames} frame${frames === 1 ? '' : 's'}`;
+  const online =
+    frames > delay
+      ? 'the continual model answers on every pass of the loop'
+      : `the continual model needs ${delay + 1} before its first answer, so neither mode can answer`;
+  return (
+    `"${name}" is ${count} at ${frameRate} fps; the clip-based window needs ${window}, so ` +
+    `offline mode has no answer for it; ${online}.`
+  );
 }

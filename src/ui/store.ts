@@ -67,7 +67,8 @@ export interface UserError {
 }
 
 /** Why a notice is shown. */
-export type NoticeReason = 'seek' | 'loop' | 'source' | 'gap' | 'model' | 'backend' | 'worker';
+export type NoticeReason =
+  'seek' | 'loop' | 'source' | 'gap' | 'hidden' | 'short-clip' | 'model' | 'backend' | 'worker';
 
 /** A transient message (the controller removes it after a few seconds). */
 export interface Notice {

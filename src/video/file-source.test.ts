@@ -124,6 +124,21 @@ const file = (type = 'video/mp4', name = 'walk.mp4') =>
   Object.assign(new Blob([new Uint8Array(8)], { type }), { name });
 
 describe('FileSource', () => {
+  it('refuses an empty file before handing it to the browser', async () => {
+    const video = new FakeVideo({ width: 640, height: 360, duration: 12.5 });
+    const u = urls();
+    const source = new FileSource(video as unknown as HTMLVideoElement, { urls: u });
+    const empty = Object.assign(new Blob([], { type: 'video/mp4' }), { name: 'empty.mp4' });
+    await expect(source.openFile(empty)).rejects.toMatchObject({
+      kind: 'empty-file',
+      message: 'The file "empty.mp4" is empty (0 bytes): there is nothing to play.',
+    });
+    expect(u.created).toEqual([]);
+    expect(source.open).toBe(false);
+    // One byte is enough to be tried.
+    expect(await source.openFile(file())).toEqual({ duration: 12.5, width: 640, height: 360 });
+  });
+
   it('plays a file through an object URL and frees it on close', async () => {
     const video = new FakeVideo({ width: 640, height: 360, duration: 12.5 });
     const u = urls();

@@ -132,6 +132,12 @@ export class FileSource {
   async openFile(file: Blob & { readonly name?: string }): Promise<FileInfo> {
     this.close();
     this.fileName = file.name;
+    if (file.size === 0) {
+      throw new SourceError(
+        'empty-file',
+        `The file${file.name ? ` "${file.name}"` : ''} is empty (0 bytes): there is nothing to play.`,
+      );
+    }
     const early = checkFileType(file.type, (t) => this.video.canPlayType(t), file.name);
     if (early) throw early;
     const url = this.urls.createObjectURL(file);
@@ -164,7 +170,7 @@ export class FileSource {
       this.close();
       throw new SourceError(
         'no-video-track',
-        `The file${quoted(this.fileName)} has no video track the browser can show.`,
+        `The file${this.fileName ? ` "${this.fileName}"` : ''} has no video track the browser can show.`,
       );
     }
     video.addEventListener('error', this.errorListener);

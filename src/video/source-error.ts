@@ -14,6 +14,7 @@ export type SourceErrorKind =
   | 'unsupported-browser'
   | 'aborted'
   | 'file-read'
+  | 'empty-file'
   | 'decode'
   | 'format-unsupported'
   | 'no-video-track'

@@ -288,6 +288,25 @@ test('CoX3D-XS in mode "both": the offline twin agrees with the stream, 100% and
   await shot(page, 'dashboard-cox3d-xs-both');
 });
 
+test('CoSlowFast-small in mode "both": two pathways stream, and the twin agrees', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await openReady(page);
+  await page.getByTestId('model-select').selectOption('coslowfast-small');
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  await expect(page.getByTestId('notice')).toContainText('Switched to CoSlowFast-small');
+  await expect(page.getByTestId('model')).toHaveAttribute('data-trained', 'false');
+  await page.getByTestId('mode').selectOption('both');
+  await page.getByTestId('webcam-start').click();
+  await expect(page.getByTestId('agreement')).toHaveText(/^\d+\.\d%$/, { timeout: 180_000 });
+  await expectKeepsUpdating(page.getByTestId('top5-offline'), 3);
+  // The twin starts in step with the slow pathway, so it is the stream's exact counterpart.
+  await expect(page.getByTestId('agreement')).toHaveText('100.0%');
+  expect(Number(await page.getByTestId('max-diff').textContent())).toBeLessThan(1e-5);
+  await shot(page, 'dashboard-coslowfast-small-both');
+});
+
 test('errors are explained and the page keeps working', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);

@@ -17,6 +17,8 @@ export const MODEL_ENTRIES: readonly ModelEntry[] = [
   { id: 'cox3d-xs', displayName: 'CoX3D-XS (untrained)', trained: false },
   { id: 'cox3d-s', displayName: 'CoX3D-S (untrained)', trained: false },
   { id: 'cox3d-m', displayName: 'CoX3D-M (untrained)', trained: false },
+  { id: 'coslow-small', displayName: 'CoSlow-small (untrained)', trained: false },
+  { id: 'coslowfast-small', displayName: 'CoSlowFast-small (untrained)', trained: false },
 ];
 
 /** The app's default model. */

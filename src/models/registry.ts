@@ -4,6 +4,7 @@ import { ContinualActionModel } from './continual-action-model';
 import { buildMovinetA0 } from './movinet/movinet-a0';
 import { parseMovinetConfig } from './movinet/movinet-config';
 import { loadCoX3dModel } from './x3d/cox3d-registry';
+import { loadSlowFastModel } from './slowfast/slowfast-model';
 import { loadWeights, type LoadWeightsOptions } from './weights/load-weights';
 
 /** Loading progress: weight bytes, then kernel warm-up steps. */
@@ -82,6 +83,13 @@ export async function createModel(
     case 'cox3d-l': {
       // Seeded weights: only the Kinetics-400 labels are downloaded.
       const model = await loadCoX3dModel(id, base, options.loader?.fetchImpl);
+      warmUp(model, options);
+      return model;
+    }
+    case 'coslow-small':
+    case 'coslowfast-small': {
+      // Seeded weights too: only the Kinetics-400 labels are downloaded.
+      const model = await loadSlowFastModel(id, base, options.loader?.fetchImpl);
       warmUp(model, options);
       return model;
     }

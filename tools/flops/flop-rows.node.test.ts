@@ -12,13 +12,15 @@ const rows = flopRows();
 const byId = new Map(rows.map((r) => [r.id, r]));
 
 describe('flopRows', () => {
-  it('has one row per model, X3D smallest first, then MoViNet', () => {
+  it('has one row per model, X3D smallest first, then MoViNet, Slow and SlowFast', () => {
     expect(rows.map((r) => [r.id, r.continualId])).toEqual([
       ['x3d-xs', 'cox3d-xs'],
       ['x3d-s', 'cox3d-s'],
       ['x3d-m', 'cox3d-m'],
       ['x3d-l', 'cox3d-l'],
       ['movinet-a0', 'movinet-a0-stream'],
+      ['slow-8x8-r50', 'coslow-8x8-r50'],
+      ['slowfast-8x8-r50', 'coslowfast-8x8-r50'],
     ]);
     expect(rows.map((r) => r.input)).toEqual([
       { frames: 4, height: 160, width: 160 },
@@ -26,6 +28,9 @@ describe('flopRows', () => {
       { frames: 16, height: 224, width: 224 },
       { frames: 16, height: 312, width: 312 },
       { frames: 8, height: 172, width: 172 },
+      // The published Slow/SlowFast views: 256 x 256 test crops (see slowfast-config.ts).
+      { frames: 8, height: 256, width: 256 },
+      { frames: 32, height: 256, width: 256 },
     ]);
   });
 
@@ -46,6 +51,29 @@ describe('flopRows', () => {
     }
     // A causal network's clip is T steps: the ratio is exactly T for MoViNet.
     expect(byId.get('movinet-a0')?.ratio).toBeCloseTo(8, 10);
+  });
+
+  it('matches the Slow/SlowFast model zoo within 5% (multiply-adds per view, parameters)', () => {
+    for (const id of ['slow-8x8-r50', 'slowfast-8x8-r50']) {
+      const r = byId.get(id);
+      expect(
+        Math.abs((r?.gflopsPerClip ?? 0) / (r?.published.gflopsPerClip ?? 1) - 1),
+      ).toBeLessThan(0.05);
+      expect(
+        Math.abs((r?.params ?? 0) / 1e6 / (r?.published.paramsMillions ?? 1) - 1),
+      ).toBeLessThan(0.05);
+      expect(r?.published.coX3dPaperClipGflops).toBeNull();
+    }
+    // Exact counts: src/models/slowfast/slowfast-flops.node.test.ts walks the architecture.
+    expect(byId.get('slow-8x8-r50')?.gflopsPerClip).toBeCloseTo(54.518382592, 9);
+    expect(byId.get('slowfast-8x8-r50')?.gflopsPerClip).toBeCloseTo(65.708888064, 9);
+    // CoSlow steps at the Slow rate: a view of 8 frames is 8 steps' bodies (ratio ~8).
+    expect(byId.get('slow-8x8-r50')?.ratio).toBeCloseTo(8, 2);
+    // CoSlowFast steps at the Fast rate: 32 steps per view (ratio ~32).
+    expect(byId.get('slowfast-8x8-r50')?.ratio).toBeCloseTo(32, 1);
+    expect(byId.get('slow-8x8-r50')?.delay).toBe(25);
+    expect(byId.get('slowfast-8x8-r50')?.delay).toBe(124);
+    expect(byId.get('slowfast-8x8-r50')?.receptiveField).toBe(125);
   });
 
   it('counts MoViNet-A0 from its manifest: 2,724,304 weights, delay 0', () => {
@@ -99,5 +127,9 @@ describe('formatTable', () => {
       /^x3d-s \/ cox3d-s\s+13x160x160\s+3\.779\s+1\.965\s+0\.1527\s+12\.9\s/,
     );
     expect(lines[6]).toMatch(/^movinet-a0 \/ movinet-a0-stream\s+8x172x172\s+2\.724\s/);
+    expect(lines[7]).toMatch(/^slow-8x8-r50 \/ coslow-8x8-r50\s+8x256x256\s+32\.428\s+54\.518\s/);
+    expect(lines[8]).toMatch(
+      /^slowfast-8x8-r50 \/ coslowfast-8x8-r50\s+32x256x256\s+34\.536\s+65\.709\s+2\.0543\s/,
+    );
   });
 });

@@ -7,7 +7,11 @@
  * frames, the configuration the X3D paper counts; "per step" is CoX3D (no temporal padding,
  * global pool over T frames). MoViNet row: built from the manifest's config with zero weights
  * (the bytes are not read); its clip is `clipLength` steps of the causal network from a fresh
- * state, which is how its clip-based mode runs.
+ * state, which is how its clip-based mode runs. Slow/SlowFast rows: "per clip" is the published
+ * clip model (temporal padding kt // 2, laterals padded) over one view of 8 (Slow) / 32 (SlowFast,
+ * Fast rate) frames of 256 x 256, the view the published GFLOPs count; "per step" is CoSlow /
+ * CoSlowFast (no temporal padding; CoSlowFast steps at the Fast rate, its Slow pathway every
+ * alpha-th step).
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,6 +20,15 @@ import { buildMovinetA0 } from '../../src/models/movinet/movinet-a0';
 import { parseMovinetConfig } from '../../src/models/movinet/movinet-config';
 import type { LoadedWeights, WeightTensor } from '../../src/models/weights/load-weights';
 import { parseManifest } from '../../src/models/weights/manifest';
+import { buildSlow } from '../../src/models/slowfast/slow';
+import { buildSlowFast } from '../../src/models/slowfast/slowfast';
+import {
+  SLOWFAST_8X8_R50,
+  SLOWFAST_PUBLISHED,
+  SLOW_8X8_R50,
+  type SlowConfig,
+  type SlowFastConfig,
+} from '../../src/models/slowfast/slowfast-config';
 import { buildX3d } from '../../src/models/x3d/x3d';
 import { X3D_CONFIGS, X3D_PUBLISHED, type X3dConfig } from '../../src/models/x3d/x3d-config';
 
@@ -112,6 +125,66 @@ export function x3dRow(config: X3dConfig): FlopRow {
   }
 }
 
+/** A network built with zero weights, and its parameter count. */
+interface Counted {
+  readonly network: CoModule;
+  readonly params: number;
+}
+
+/**
+ * The row of a Slow or SlowFast configuration, each form built with zero weights and disposed
+ * before the next is built (the 8x8-R50 models hold 32-35M weights each).
+ */
+function resNet3dRow(
+  config: SlowConfig | SlowFastConfig,
+  build: (form: 'valid' | 'same') => Counted,
+): FlopRow {
+  const input: FrameShape = { height: config.size, width: config.size, channels: 3 };
+  const clip = build('same');
+  let clipFlops: FlopCount;
+  try {
+    clipFlops = clip.network.flopsPerClip(input, config.frames);
+  } finally {
+    clip.network.dispose();
+  }
+  const online = build('valid');
+  try {
+    const published = SLOWFAST_PUBLISHED[config.id];
+    return row(
+      config.id,
+      `co${config.id}`,
+      input,
+      config.frames,
+      online.params,
+      clipFlops,
+      online.network.flopsPerStep(input),
+      online.network,
+      {
+        gflopsPerClip: published?.gflopsPerClip ?? null,
+        paramsMillions: published?.paramsMillions ?? null,
+        coX3dPaperClipGflops: null,
+        coX3dPaperStepGflops: null,
+      },
+    );
+  } finally {
+    online.network.dispose();
+  }
+}
+
+/** The row of a Slow configuration (CoSlow per step). */
+export function slowRow(config: SlowConfig): FlopRow {
+  return resNet3dRow(config, (temporalForm) =>
+    buildSlow(config, { temporalForm, weights: 'zeros' }),
+  );
+}
+
+/** The row of a SlowFast configuration (CoSlowFast per step, at the Fast rate). */
+export function slowFastRow(config: SlowFastConfig): FlopRow {
+  return resNet3dRow(config, (temporalForm) =>
+    buildSlowFast(config, { temporalForm, weights: 'zeros' }),
+  );
+}
+
 /**
  * Loaded weights with the manifest's names and shapes and zero values: the builder's checks
  * (every tensor taken once, shapes as expected) still run, without the weight bytes.
@@ -183,11 +256,15 @@ export function movinetRow(manifestJson: unknown, frames: number): FlopRow {
   }
 }
 
-/** Every row: X3D-XS, S, M, L, then MoViNet-A0-Stream (8 frames, the app's clip length). */
+/**
+ * Every row: X3D-XS, S, M, L, MoViNet-A0-Stream (8 frames, the app's clip length), then
+ * Slow-8x8-R50 and SlowFast-8x8-R50.
+ */
 export function flopRows(manifestPath = MOVINET_MANIFEST): FlopRow[] {
   const before = tf.memory().numTensors;
   const rows = X3D_CONFIGS.map(x3dRow);
   rows.push(movinetRow(JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown, 8));
+  rows.push(slowRow(SLOW_8X8_R50), slowFastRow(SLOWFAST_8X8_R50));
   if (tf.memory().numTensors !== before) {
     throw new Error(`flopRows leaked ${tf.memory().numTensors - before} tensors.`);
   }

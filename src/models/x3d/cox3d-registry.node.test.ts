@@ -47,6 +47,33 @@ describe('the registry', () => {
     for (const e of cox3d) expect(e.displayName).toMatch(/\(untrained\)$/);
   });
 
+  it('lists the small CoSlow and CoSlowFast as untrained, and builds them', async () => {
+    const slow = MODEL_ENTRIES.filter((e) => e.id.startsWith('coslow'));
+    expect(slow.map((e) => [e.id, e.trained])).toEqual([
+      ['coslow-small', false],
+      ['coslowfast-small', false],
+    ]);
+    for (const e of slow) {
+      expect(e.displayName).toMatch(/\(untrained\)$/);
+      const model = await createModel(e.id, {
+        weightsBaseUrl: '/weights',
+        loader: { fetchImpl: diskFetch },
+        warmupSteps: 1,
+      });
+      try {
+        expect(model.info.id).toBe(e.id);
+        expect(model.info.trained).toBe(false);
+        expect(model.info.labels.length).toBe(400);
+        // The twin reaches back further than the published clip (receptive field, and for
+        // SlowFast up to alpha - 1 frames more to start in step with the slow pathway).
+        expect(model.info.twinLength).toBeGreaterThan(model.info.clipLength);
+        expect(model.flopsPerClip.macs).toBeGreaterThan(model.flopsPerStep.macs);
+      } finally {
+        model.dispose();
+      }
+    }
+  }, 120_000);
+
   it('creates CoX3D-XS with the Kinetics-400 labels, warmed up and reset', async () => {
     const phases: string[] = [];
     const model = await createModel('cox3d-xs', {

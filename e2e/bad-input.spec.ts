@@ -152,3 +152,20 @@ test('camera: a hidden tab pauses predictions; coming back resets the state and 
   await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
   expect(errors).toEqual([]);
 });
+
+test('no camera at all: said plainly, and a file still works', async ({ page }) => {
+  await page.addInitScript(() => {
+    // A machine without any camera: nothing to enumerate, and getUserMedia finds no device.
+    navigator.mediaDevices.enumerateDevices = () => Promise.resolve([]);
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+  });
+  const errors = await openReady(page);
+  await page.getByTestId('webcam-start').click();
+  await expect(page.getByTestId('error')).toHaveText(
+    'No camera was found. Connect a camera and start again, or drop a video file instead.',
+  );
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  await expectRecovers(page);
+  expect(errors).toEqual([]);
+});

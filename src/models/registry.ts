@@ -29,7 +29,7 @@ export interface CreateModelOptions {
 }
 
 export { DEFAULT_MODEL_ID, MODEL_ENTRIES, type ModelEntry } from './model-entries';
-import { MODEL_ENTRIES } from './model-entries';
+import { DENSE_VARIANT, MODEL_ENTRIES, type ModelVariantEntry } from './model-entries';
 
 function defaultWeightsBase(): string {
   const base = (import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/';
@@ -47,7 +47,9 @@ export async function createModel(
   const base = options.weightsBaseUrl ?? defaultWeightsBase();
   switch (id) {
     case 'movinet-a0-stream': {
-      const weights = await loadWeights(`${base.replace(/\/+$/, '')}/${id}`, {
+      const variant = findVariant(id, options.variant);
+      const folder = variant === null ? id : `${id}-${variant.id}`;
+      const weights = await loadWeights(`${base.replace(/\/+$/, '')}/${folder}`, {
         ...options.loader,
         onProgress: (loaded, total) => options.onProgress?.({ phase: 'weights', loaded, total }),
       });
@@ -61,7 +63,8 @@ export async function createModel(
       const model = new ContinualActionModel(
         {
           id,
-          displayName: 'MoViNet-A0-Stream',
+          displayName:
+            variant === null ? 'MoViNet-A0-Stream' : `MoViNet-A0-Stream, ${variant.displayName}`,
           labels,
           input: { height, width, channels },
           frameRate: spec.fps,
@@ -70,7 +73,9 @@ export async function createModel(
           trained: true,
           params: [...weights.tensors.values()].reduce((n, t) => n + t.data.length, 0),
           description:
-            'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine, rounding activations to the int8 grids of the original.',
+            variant === null
+              ? 'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine, rounding activations to the int8 grids of the original.'
+              : `MoViNet-A0-Stream (Kinetics-600, TensorFlow Authors, Apache-2.0), ${variant.displayName}: inner channels pruned, accuracy recovered by distillation from the dense model, run in float32.`,
         },
         network,
       );
@@ -81,6 +86,7 @@ export async function createModel(
     case 'cox3d-s':
     case 'cox3d-m':
     case 'cox3d-l': {
+      findVariant(id, options.variant); // none exist: throws for anything but dense
       // Seeded weights: only the Kinetics-400 labels are downloaded.
       const model = await loadCoX3dModel(id, base, options.loader?.fetchImpl);
       warmUp(model, options);
@@ -88,6 +94,7 @@ export async function createModel(
     }
     case 'coslow-small':
     case 'coslowfast-small': {
+      findVariant(id, options.variant); // none exist: throws for anything but dense
       // Seeded weights too: only the Kinetics-400 labels are downloaded.
       const model = await loadSlowFastModel(id, base, options.loader?.fetchImpl);
       warmUp(model, options);
@@ -98,6 +105,21 @@ export async function createModel(
         `Unknown model "${id}". Known models: ${MODEL_ENTRIES.map((m) => m.id).join(', ')}.`,
       );
   }
+}
+
+/**
+ * The variant `variant` of model `id`: null for the dense model (no variant, or 'dense');
+ * throws a sentence naming the variants there are for an unknown one.
+ */
+function findVariant(id: string, variant: string | undefined): ModelVariantEntry | null {
+  if (variant === undefined || variant === DENSE_VARIANT) return null;
+  const variants = MODEL_ENTRIES.find((m) => m.id === id)?.variants ?? [];
+  const found = variants.find((v) => v.id === variant);
+  if (found === undefined) {
+    const known = [DENSE_VARIANT, ...variants.map((v) => v.id)].join(', ');
+    throw new Error(`${id} has no variant "${variant}". Its variants: ${known}.`);
+  }
+  return found;
 }
 
 /** Runs a few steps on a blank frame so shaders compile / kernels load before the first real frame. */

@@ -1,5 +1,5 @@
 /**
- * The model controls: which model, which variant (dense only for now), which mode; and what the
+ * The model controls: which model, which variant (dense or pruned), which mode; and what the
  * loaded model is (trained or not, input, rate, parameters).
  */
 import { MODEL_ENTRIES } from '../models/model-entries';
@@ -20,8 +20,10 @@ export function ModelPanel() {
   const modelId = useAppStore((s) => s.modelId);
   const model = useAppStore((s) => s.model);
   const mode = useAppStore((s) => s.mode);
+  const variant = useAppStore((s) => s.variant);
   const loading = useAppStore((s) => s.status === 'loading');
   const entry = MODEL_ENTRIES.find((m) => m.id === modelId);
+  const variants = entry?.variants ?? [];
   const info = model?.info;
   const trained = info?.trained ?? entry?.trained ?? false;
 
@@ -49,11 +51,17 @@ export function ModelPanel() {
           <span>Variant</span>
           <select
             data-testid="variant"
-            value={DENSE_VARIANT}
-            disabled
+            value={variant}
+            disabled={variants.length === 0}
             aria-describedby="variant-note"
+            onChange={(e) => void controller.loadModel(modelId, true, e.target.value)}
           >
             <option value={DENSE_VARIANT}>Dense</option>
+            {variants.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.displayName}
+              </option>
+            ))}
           </select>
         </label>
         <label className="field wide">
@@ -72,7 +80,9 @@ export function ModelPanel() {
         </label>
       </div>
       <p className="muted small" id="variant-note">
-        Only the dense variant exists for now; lighter variants will appear here.
+        {variants.length === 0
+          ? 'This model has no lighter variants.'
+          : 'Pruned variants: channels removed, accuracy recovered with low-rank adapters fused into the weights. Switching resets the stream.'}
       </p>
       <div className="model-facts" data-testid="model" data-trained={String(trained)}>
         <div className="model-name">

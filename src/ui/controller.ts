@@ -5,7 +5,7 @@
  *
  * Data flows one way: source -> pump -> worker -> (prediction) -> live feed / store -> views.
  */
-import { DEFAULT_MODEL_ID, MODEL_ENTRIES } from '../models/model-entries';
+import { DEFAULT_MODEL_ID, DENSE_VARIANT, MODEL_ENTRIES } from '../models/model-entries';
 import type { ResetReason } from '../runtime/protocol';
 import {
   InferenceClient,
@@ -150,14 +150,19 @@ export class DashboardController {
     if (model) this.installPump();
   }
 
-  /** Loads a model (replacing the current one); `announce` shows a notice once it is ready. */
-  async loadModel(modelId: string, announce = true): Promise<void> {
+  /**
+   * Loads a model, or a variant of it (replacing the current one; the stream state starts
+   * empty); `announce` shows a notice once it is ready.
+   */
+  async loadModel(modelId: string, announce = true, variant = DENSE_VARIANT): Promise<void> {
     this.retirePump();
-    startLoading(modelId);
+    startLoading(modelId, variant);
     this.workerDrops = 0;
     this.retiredPumpDrops = 0;
     try {
-      const ready = await this.client.load({ modelId });
+      const ready = await this.client.load(
+        variant === DENSE_VARIANT ? { modelId } : { modelId, variant },
+      );
       if (announce) {
         this.notify(
           'model',

@@ -112,7 +112,7 @@ export interface AppState {
   readonly attempts: readonly BackendAttempt[];
   /** The model asked for (loading or loaded). */
   readonly modelId: string;
-  /** The weights variant; 'dense' is the only one for now. */
+  /** The weights variant asked for (loading or loaded): {@link DENSE_VARIANT} or a variant id. */
   readonly variant: string;
   /** The loaded model; null while loading. */
   readonly model: LoadedModel | null;
@@ -130,8 +130,8 @@ export interface AppState {
   readonly notice: Notice | null;
 }
 
-/** The variant every model has. */
-export const DENSE_VARIANT = 'dense';
+export { DENSE_VARIANT } from '../models/model-entries';
+import { DENSE_VARIANT } from '../models/model-entries';
 
 function initialState(modelId: string): AppState {
   return {
@@ -189,12 +189,13 @@ export function choicesFromSearch(
 // Model and backend
 
 /** A model load began: the model shown so far is gone, per-frame data too. */
-export function startLoading(modelId: string): void {
+export function startLoading(modelId: string, variant: string = DENSE_VARIANT): void {
   liveFeed.clear();
   appStore.setState((s) => ({
     status: 'loading',
     loading: { phase: 'backend' },
     modelId,
+    variant,
     model: null,
     // A failed load of another model is no longer the news.
     error: s.error && isModelError(s.error) ? null : s.error,

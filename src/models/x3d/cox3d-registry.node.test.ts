@@ -74,6 +74,15 @@ describe('the registry', () => {
     }
   }, 120_000);
 
+  it('names the variants there are when asked for one that does not exist', async () => {
+    await expect(
+      createModel('cox3d-xs', { variant: 'p50', loader: { fetchImpl: diskFetch } }),
+    ).rejects.toThrow('cox3d-xs has no variant "p50". Its variants: dense.');
+    await expect(
+      createModel('movinet-a0-stream', { variant: 'nope', loader: { fetchImpl: diskFetch } }),
+    ).rejects.toThrow(/^movinet-a0-stream has no variant "nope"\. Its variants: dense/);
+  });
+
   it('creates CoX3D-XS with the Kinetics-400 labels, warmed up and reset', async () => {
     const phases: string[] = [];
     const model = await createModel('cox3d-xs', {

@@ -7,6 +7,7 @@
  * frame, because tf.conv3d is far slower on wasm and has no grouped form.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumInOrder } from './sum';
 import {
   activationOpsPerElement,
   applyActivation,
@@ -437,7 +438,7 @@ export class CoConv3d extends CoModuleBase {
       // Depthwise taps cannot share one call without a cross-channel sum, so add them up; the
       // bias rides on tap 0 and the activation waits for the complete sum.
       const parts = inputs.map((x, k) => this.tapConv(x, k, k === 0));
-      return applyActivation(tf.addN(parts), activation);
+      return applyActivation(sumInOrder(parts), activation);
     }
     // Dense/grouped: the group's channels of the kt frames, concatenated tap after tap, make
     // one conv per group with bias and activation fused.

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { sumInOrder } from './sum';
 import { CoModuleBase, clipOutputLength, stateChild } from './base';
 import { CoDelay, CoIdentity } from './delay';
 import type {
@@ -261,7 +262,7 @@ export class CoParallel extends CoModuleBase {
     const [head, ...rest] = parts as [tf.Tensor, ...tf.Tensor[]];
     switch (this.merge) {
       case 'add':
-        return rest.length === 0 ? tf.clone(head) : tf.addN([head, ...rest]);
+        return rest.length === 0 ? tf.clone(head) : sumInOrder([head, ...rest]);
       case 'multiply':
         return rest.reduce((acc, p) => tf.mul(acc, p), tf.clone(head));
       case 'concat':

@@ -81,6 +81,24 @@ describe('TemporalWindow', () => {
     w.dispose();
   });
 
+  // webgpu's AddN binds every input as a storage buffer, and WebGPU guarantees only 8 per shader
+  // (one is the output): an 8-frame sum there failed silently and read back stale memory.
+  it('averages windows of 7, 8 and 32 frames (wider than one GPU addition)', async () => {
+    await expectNoLeakedTensors(async () => {
+      for (const size of [7, 8, 32]) {
+        const w = new TemporalWindow({ ...base, size });
+        const values = Array.from({ length: size + 2 }, (_, i) => 2 * i + 1);
+        // Mean of the odd numbers 2k + 1 .. 2(k + size) - 1 is 2k + size (integers: exact).
+        const means = [0, 1, 2].map((k) => 2 * k + size);
+        const streamed = await pushAll(w, values);
+        expect(streamed.slice(0, size - 1).every((v) => v === null)).toBe(true);
+        expect(streamed.slice(size - 1)).toEqual(means);
+        expect(await offlineOf(w, values)).toEqual(means);
+        w.dispose();
+      }
+    });
+  });
+
   it('size 1 returns each frame itself and keeps no state', async () => {
     const w = new TemporalWindow({ ...base, size: 1 });
     expect(w.delay).toBe(0);

@@ -4,6 +4,7 @@
  * Shared by the 3D pooling and global pooling modules, which differ only in their spatial half.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumInOrder } from './sum';
 import { clipOutputLength, stateNumber, stateTensor } from './base';
 import type { CoState, TemporalFill, TemporalPadding } from './module';
 
@@ -218,6 +219,6 @@ export class TemporalWindow {
     if (this.reduction === 'max') {
       return frames.reduce((acc, f) => tf.maximum(acc, f));
     }
-    return tf.div(tf.addN(frames), this.size);
+    return tf.div(sumInOrder(frames), this.size);
   }
 }

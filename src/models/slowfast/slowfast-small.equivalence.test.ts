@@ -4,8 +4,7 @@
  * equals the offline twin over the newest frames (in phase with the Slow pathway).
  *
  * Frame size: 112x112 (the model's input) on wasm; 48x48 on cpu (the pure-JS backend is ~10x
- * slower per FLOP) and 32x32 on webgpu (chromium's software adapter): the fully convolutional
- * pathways see a smaller frame, but every module is kept.
+ * slower per FLOP): the fully convolutional pathways see a smaller frame, every module is kept.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -16,10 +15,13 @@ import { maxAbsDiffAsync, valuesOf } from '../../continual/testing-async';
 import { SLOWFAST_SMALL } from './slowfast-config';
 import { createCoSlowFastModel } from './slowfast-model';
 
-describe('CoSlowFast-small, whole model', () => {
+// On webgpu this takes 2+ minutes of the software adapter's time (a hundred steps of ~1 s each,
+// bound by dispatches, not pixels), so the suite runs it on cpu and wasm; what it caught there
+// (addN wider than 8 inputs) is pinned by sum.test.ts and temporal-window.test.ts on webgpu, and
+// the tiny CoSlowFast configs stream == clip on webgpu in slowfast*.test.ts.
+describe.skipIf(tf.getBackend() === 'webgpu')('CoSlowFast-small, whole model', () => {
   it('streams its offline twin: equal logits at every step after the delay', async () => {
-    const backend = tf.getBackend();
-    const size = backend === 'wasm' ? SLOWFAST_SMALL.size : backend === 'webgpu' ? 32 : 48;
+    const size = tf.getBackend() === 'wasm' ? SLOWFAST_SMALL.size : 48;
     const config = { ...SLOWFAST_SMALL, size };
     const labels = Array.from({ length: config.numClasses }, (_, i) => `class ${i}`);
     const before = tf.memory().numTensors;

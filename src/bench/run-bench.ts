@@ -186,8 +186,10 @@ export async function runPage(config: PageConfig): Promise<BenchRow> {
   }
   const model = await phase('load', () => createModel(config.model));
   const frames = makeFrames(model, 16);
+  // The buffers stay full from here on: every timed step is a steady-state step that returns
+  // logits and is read back (a step still filling its buffers returns null, and on WebGPU its
+  // queued work would go untimed).
   const firstAt = await phase('first prediction', () => firstPrediction(model, frames));
-  model.resetState();
 
   await phase('warm-up', () => timeSteps(model, frames, config.warmSteps, 0));
   const numTensorsBefore = tf.memory().numTensors;

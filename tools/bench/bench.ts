@@ -133,6 +133,15 @@ async function main(): Promise<void> {
       for (const model of args.models) {
         const page = await browser.newPage();
         page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+        const threads = args.wasmThreads;
+        if (threads !== null) {
+          // TF.js's WASM build sizes its pthread pool at half of navigator.hardwareConcurrency
+          // (and XNNPACK never uses more threads than the pool has): report 2N cores to get N.
+          // A string, not a function: tsx's transpiler wraps functions in helpers the page lacks.
+          await page.addInitScript(
+            `Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => ${2 * threads} });`,
+          );
+        }
         userAgent = await page.evaluate(() => navigator.userAgent).catch(() => userAgent);
         await page.goto(`${base}bench.html`);
         await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });

@@ -32,7 +32,10 @@ export const DEFAULT_MOVINET_QUANTIZATION: MovinetQuantization = 'int8-activatio
 
 /** Options of {@link buildMovinetA0}. */
 export interface BuildMovinetOptions {
-  /** Default {@link DEFAULT_MOVINET_QUANTIZATION}. */
+  /**
+   * Default {@link DEFAULT_MOVINET_QUANTIZATION}, or `'float'` for weights whose config is
+   * `floatOnly` (pruned variants), which reject `'int8-activations'`.
+   */
   readonly quantization?: MovinetQuantization;
 }
 
@@ -46,6 +49,9 @@ export interface BuildMovinetOptions {
  * In `'int8-activations'` mode a {@link CoFakeQuant} follows each op whose output the graph
  * quantizes (named `<op>_q`), and the head pool keeps its running sum on the graph's grids.
  *
+ * Pruned variants (layers whose config lists `keptChannels`) build the same way with their
+ * narrower inner width; their config is `floatOnly`, so they default to (and require) float.
+ *
  * Takes every tensor of `weights` exactly once (asserted), so a weights file with a tensor too
  * many or too few is rejected here rather than computing something else; nothing is left
  * allocated when it throws.
@@ -55,9 +61,15 @@ export function buildMovinetA0(
   weights: LoadedWeights,
   options: BuildMovinetOptions = {},
 ): CoSequential {
-  const mode = options.quantization ?? DEFAULT_MOVINET_QUANTIZATION;
+  const mode = options.quantization ?? (spec.floatOnly ? 'float' : DEFAULT_MOVINET_QUANTIZATION);
   if (mode !== 'float' && mode !== 'int8-activations') {
     throw new Error(`MoViNet: quantization must be 'float' or 'int8-activations', got '${mode}'.`);
+  }
+  if (spec.floatOnly && mode !== 'float') {
+    // The int8 grids in the config were measured on the dense graph's activations.
+    throw new Error(
+      "MoViNet: these weights run in 'float' mode only (a pruned variant: the dense graph's int8 grids do not fit it).",
+    );
   }
   const b = new Builder(weights, mode === 'int8-activations');
   try {

@@ -247,3 +247,115 @@ describe('parseMovinetConfig rejects malformed configs', () => {
     expect(() => parseMovinetConfig(config)).toThrow(`MoViNet config: ${message}`);
   });
 });
+
+describe('parseMovinetConfig on pruned variants', () => {
+  /** The committed config with b2_l1 pruned from 112 to 3 inner channels (channels 0, 5, 111). */
+  function pruned(kept: unknown = [0, 5, 111]): Json {
+    return edited((c) => {
+      const l = at(c, 'layers', 5);
+      l['expandChannels'] = 3;
+      l['denseExpandChannels'] = 112;
+      l['keptChannels'] = kept as Json[];
+      at(l, 'expand')['outChannels'] = 3;
+      Object.assign(at(l, 'spatial'), { inChannels: 3, outChannels: 3, groups: 3 });
+      at(l, 'project')['inChannels'] = 3;
+      c['floatOnly'] = true;
+    });
+  }
+
+  it('reads the kept channels and the float-only flag', () => {
+    const s = parseMovinetConfig(pruned());
+    expect(s.floatOnly).toBe(true);
+    expect(s.layers[5]).toMatchObject({
+      expandChannels: 3,
+      denseExpandChannels: 112,
+      keptChannels: [0, 5, 111],
+    });
+    expect(s.layers[5]?.spatial.groups).toBe(3);
+    // Other layers stay dense.
+    expect(s.layers[4]).toMatchObject({
+      expandChannels: 184,
+      denseExpandChannels: 184,
+      keptChannels: null,
+    });
+  });
+
+  it('defaults to a dense, int8-capable network', () => {
+    const s = parseMovinetConfig(committed);
+    expect(s.floatOnly).toBe(false);
+    expect(
+      s.layers.every((l) => l.keptChannels === null && l.denseExpandChannels === l.expandChannels),
+    ).toBe(true);
+  });
+
+  it.each<[string, unknown, string]>([
+    [
+      'too few kept channels',
+      [0, 5],
+      'config.layers[5].keptChannels must list 3 channels (expandChannels)',
+    ],
+    [
+      'a repeated channel',
+      [0, 5, 5],
+      'config.layers[5].keptChannels[2] must be increasing and below denseExpandChannels 112',
+    ],
+    [
+      'a channel past the dense width',
+      [0, 5, 112],
+      'config.layers[5].keptChannels[2] must be increasing and below',
+    ],
+    [
+      'a negative channel',
+      [-1, 5, 6],
+      'config.layers[5].keptChannels[0] must be a non-negative integer',
+    ],
+    ['no list', 'all', 'config.layers[5].keptChannels must list 3 channels'],
+  ])('rejects %s', (_, kept, message) => {
+    expect(() => parseMovinetConfig(pruned(kept))).toThrow(`MoViNet config: ${message}`);
+  });
+
+  it('rejects a narrower layer that does not say which channels it kept', () => {
+    const config = pruned();
+    delete at(config, 'layers', 5)['keptChannels'];
+    expect(() => parseMovinetConfig(config)).toThrow(
+      'MoViNet config: config.layers[5].keptChannels must list the 3 kept channels',
+    );
+  });
+
+  it.each<[string, (c: Json) => void, string]>([
+    [
+      'an expand conv of another width',
+      set(['layers', 5, 'expand', 'outChannels'], 4),
+      'expand.outChannels is 4, not expandChannels 3',
+    ],
+    [
+      'a spatial conv of other groups',
+      set(['layers', 5, 'spatial', 'groups'], 1),
+      'spatial.groups is 1, not expandChannels 3',
+    ],
+    [
+      'a spatial conv of another input',
+      set(['layers', 5, 'spatial', 'inChannels'], 6),
+      'spatial.inChannels is 6',
+    ],
+    [
+      'a spatial conv of another output',
+      set(['layers', 5, 'spatial', 'outChannels'], 6),
+      'spatial.outChannels is 6',
+    ],
+    [
+      'a project conv of another input',
+      set(['layers', 5, 'project', 'inChannels'], 112),
+      'project.inChannels is 112, not expandChannels 3',
+    ],
+    [
+      'a non-boolean floatOnly',
+      set(['floatOnly'], 'yes'),
+      'config.floatOnly must be true or false',
+    ],
+  ])('rejects %s', (_, edit, message) => {
+    const config = pruned();
+    edit(config);
+    expect(() => parseMovinetConfig(config)).toThrow(message);
+  });
+});

@@ -38,8 +38,17 @@ export interface MovinetTemporalSpec {
 export interface MovinetLayerSpec {
   readonly name: string;
   readonly inChannels: number;
+  /** Inner (expanded) channels this layer computes: fewer than the dense layer's when pruned. */
   readonly expandChannels: number;
   readonly outChannels: number;
+  /** Inner channels of the dense layer the weights were derived from (= expandChannels unless pruned). */
+  readonly denseExpandChannels: number;
+  /**
+   * For a channel-pruned layer, the dense inner channels it keeps (ascending indices into the
+   * dense layer's expandChannels; inner channel i here is dense channel keptChannels[i]); null
+   * for a dense layer.
+   */
+  readonly keptChannels: readonly number[] | null;
   readonly expand: MovinetOpSpec;
   readonly spatial: MovinetOpSpec;
   /** The causal temporal depthwise conv, or null where the layer has none. */
@@ -79,6 +88,12 @@ export interface MovinetHeadSpec {
 
 /** The whole network. */
 export interface MovinetSpec {
+  /**
+   * True for weights that only run in float mode: a pruned variant computes other activations
+   * than the dense graph, so the dense graph's int8 grids (outputQuantization) do not fit it.
+   * Config key `floatOnly`, default false.
+   */
+  readonly floatOnly: boolean;
   readonly frameShape: readonly [number, number, number];
   readonly fps: number;
   readonly numClasses: number;
@@ -165,16 +180,69 @@ function temporal(value: unknown, path: string): MovinetTemporalSpec | null {
   };
 }
 
+/**
+ * The dense channels a pruned layer keeps: `expandChannels` strictly increasing indices below
+ * `dense`; null (a dense layer) when the field is absent.
+ */
+function keptChannels(
+  value: unknown,
+  expandChannels: number,
+  dense: number,
+  path: string,
+): readonly number[] | null {
+  if (value === undefined || value === null) {
+    if (dense !== expandChannels) fail(path, `must list the ${expandChannels} kept channels`);
+    return null;
+  }
+  if (!Array.isArray(value) || value.length !== expandChannels)
+    fail(path, `must list ${expandChannels} channels (expandChannels)`);
+  let previous = -1;
+  return value.map((v, i) => {
+    const c = int(v, `${path}[${i}]`);
+    if (c <= previous || c >= dense)
+      fail(`${path}[${i}]`, `must be increasing and below denseExpandChannels ${dense}`);
+    previous = c;
+    return c;
+  });
+}
+
+/** The inner width that every op of a bottleneck must agree on (what pruning changes). */
+function checkInnerWidth(spec: MovinetLayerSpec, path: string): void {
+  const k = spec.expandChannels;
+  const widths: [string, number][] = [
+    ['expand.outChannels', spec.expand.outChannels],
+    ['spatial.inChannels', spec.spatial.inChannels],
+    ['spatial.outChannels', spec.spatial.outChannels],
+    ['spatial.groups', spec.spatial.groups],
+    ['project.inChannels', spec.project.inChannels],
+  ];
+  for (const [key, width] of widths) {
+    if (width !== k) fail(`${path}.${key}`, `is ${width}, not expandChannels ${k}`);
+  }
+}
+
 function layer(raw: unknown, path: string): MovinetLayerSpec {
   const l = record(raw, path);
   if (typeof l.name !== 'string' || l.name === '')
     fail(`${path}.name`, 'must be a non-empty string');
   const shortcut = l.shortcut === null ? null : record(l.shortcut, `${path}.shortcut`);
-  return {
+  const expandChannels = positive(l.expandChannels, `${path}.expandChannels`);
+  const denseExpandChannels = positive(
+    l.denseExpandChannels ?? expandChannels,
+    `${path}.denseExpandChannels`,
+  );
+  const spec: MovinetLayerSpec = {
     name: l.name,
     inChannels: positive(l.inChannels, `${path}.inChannels`),
-    expandChannels: positive(l.expandChannels, `${path}.expandChannels`),
+    expandChannels,
     outChannels: positive(l.outChannels, `${path}.outChannels`),
+    denseExpandChannels,
+    keptChannels: keptChannels(
+      l.keptChannels,
+      expandChannels,
+      denseExpandChannels,
+      `${path}.keptChannels`,
+    ),
     expand: op(l.expand, `${path}.expand`),
     spatial: op(l.spatial, `${path}.spatial`),
     temporal: temporal(l.temporal, `${path}.temporal`),
@@ -195,6 +263,8 @@ function layer(raw: unknown, path: string): MovinetLayerSpec {
       `${path}.residual.outputQuantization`,
     ),
   };
+  checkInnerWidth(spec, path);
+  return spec;
 }
 
 function head(value: unknown): MovinetHeadSpec {
@@ -236,7 +306,10 @@ export function parseMovinetConfig(config: unknown): MovinetSpec {
   const layersIn = c.layers;
   if (!Array.isArray(layersIn) || layersIn.length === 0)
     fail('config.layers', 'must be a non-empty array');
+  const floatOnly = c.floatOnly ?? false;
+  if (typeof floatOnly !== 'boolean') fail('config.floatOnly', 'must be true or false');
   return {
+    floatOnly,
     frameShape: [
       positive(frame[0], 'config.input.frameShape[0]'),
       positive(frame[1], 'config.input.frameShape[1]'),

@@ -307,6 +307,49 @@ test('CoSlowFast-small in mode "both": two pathways stream, and the twin agrees'
   await shot(page, 'dashboard-coslowfast-small-both');
 });
 
+test('the variant toggle: a pruned MoViNet replaces the dense one live, says so, and costs less', async ({
+  page,
+}) => {
+  const errors = trackErrors(page);
+  await openReady(page);
+  const variant = page.getByTestId('variant');
+  await expect(variant).toBeEnabled();
+  await expect(variant.locator('option')).toHaveText(['Dense', '30 % pruned + SPLoRA r8']);
+  await page.getByTestId('webcam-start').click();
+  await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
+  // Dense MoViNet-A0 at 172x172: 49.7 M multiply-adds per step (tools/adapters/variants-report.json).
+  await expect(page.getByTestId('flops-step')).toHaveText('49.7 MFLOPs');
+  await expect(page.getByTestId('variant-pruned')).toHaveCount(0);
+
+  await variant.selectOption('p30-splora8');
+  await expect(page.getByTestId('notice')).toContainText(
+    'Switched to MoViNet-A0-Stream, 30 % pruned + SPLoRA r8: a new model starts with an empty state',
+  );
+  await expect(page.getByTestId('model')).toContainText('30 % pruned + SPLoRA r8');
+  await expect(page.getByTestId('flops-step')).toHaveText('36.7 MFLOPs');
+  await expect(page.getByTestId('model-params')).toHaveText('2\u202f589\u202f723');
+  await expect(page.getByTestId('variant-pruned')).toContainText('30 % of inner channels');
+  await expect(page.getByTestId('variant-recovery')).toHaveText(
+    'SPLoRA, rank 8: 54\u202f155 learned weights, fused',
+  );
+  await expect(page.getByTestId('variant-agreement')).toHaveText(
+    /^top-1 8\d\.\d %, mean KL 0\.\d{3} \(211 held-out frames\)$/,
+  );
+  // The camera kept running: the variant recognises the same action from its own empty state.
+  await expect(page.getByTestId('status')).toHaveText('running');
+  await expectKeepsUpdating(page.getByTestId('top5'));
+  await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
+  await shot(page, 'dashboard-variant');
+
+  // And back to the dense model.
+  await variant.selectOption('dense');
+  await expect(page.getByTestId('notice')).toContainText('Switched to MoViNet-A0-Stream:');
+  await expect(page.getByTestId('flops-step')).toHaveText('49.7 MFLOPs');
+  await expect(page.getByTestId('variant-pruned')).toHaveCount(0);
+  await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
+  expect(errors).toEqual([]);
+});
+
 test('errors are explained and the page keeps working', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);

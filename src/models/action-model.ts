@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CoModule, FlopCount, FrameShape } from '../continual/module';
+import type { VariantInfo } from './adapters/variant-info';
 
 /** What a model is, for the registry, the dashboard and the FLOP table. */
 export interface ModelInfo {
@@ -31,6 +32,8 @@ export interface ModelInfo {
   readonly params: number;
   /** One sentence on what it is and where its weights come from. */
   readonly description: string;
+  /** For a pruned variant: how it was derived and how closely it follows the dense model. */
+  readonly variant?: VariantInfo;
 }
 
 /**

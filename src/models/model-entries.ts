@@ -28,7 +28,8 @@ export const MODEL_ENTRIES: readonly ModelEntry[] = [
     id: 'movinet-a0-stream',
     displayName: 'MoViNet-A0-Stream (Kinetics-600)',
     trained: true,
-    variants: [],
+    // Derived by tools/adapters/variants.ts (see its report); lightest last.
+    variants: [{ id: 'p30-splora8', displayName: '30 % pruned + SPLoRA r8' }],
   },
   // Untrained (seeded weights): for comparing cost and speed, not for recognising anything.
   { id: 'cox3d-xs', displayName: 'CoX3D-XS (untrained)', trained: false, variants: [] },

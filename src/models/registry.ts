@@ -3,6 +3,7 @@ import type { ActionModel } from './action-model';
 import { ContinualActionModel } from './continual-action-model';
 import { buildMovinetA0 } from './movinet/movinet-a0';
 import { parseMovinetConfig } from './movinet/movinet-config';
+import { parseVariantInfo } from './adapters/variant-info';
 import { loadCoX3dModel } from './x3d/cox3d-registry';
 import { loadSlowFastModel } from './slowfast/slowfast-model';
 import { loadWeights, type LoadWeightsOptions } from './weights/load-weights';
@@ -58,6 +59,10 @@ export async function createModel(
       if (labels === null || labels.length !== spec.numClasses) {
         throw new Error(`${id}: expected ${spec.numClasses} labels with the weights.`);
       }
+      const variantInfo = parseVariantInfo(weights.manifest.config);
+      if (variant !== null && variantInfo?.baseModel !== id) {
+        throw new Error(`${folder}: its manifest does not describe a variant of ${id}.`);
+      }
       const network = buildMovinetA0(spec, weights);
       const [height, width, channels] = spec.frameShape;
       const model = new ContinualActionModel(
@@ -76,6 +81,7 @@ export async function createModel(
             variant === null
               ? 'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine, rounding activations to the int8 grids of the original.'
               : `MoViNet-A0-Stream (Kinetics-600, TensorFlow Authors, Apache-2.0), ${variant.displayName}: inner channels pruned, accuracy recovered by distillation from the dense model, run in float32.`,
+          ...(variantInfo !== null && variant !== null ? { variant: variantInfo } : {}),
         },
         network,
       );

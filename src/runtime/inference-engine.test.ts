@@ -263,6 +263,30 @@ describe('InferenceEngine loading', () => {
     h.engine.dispose();
   });
 
+  it('sends a variant’s description (pruning, recovery, held-out agreement) with ready', async () => {
+    const variant = {
+      baseModel: 'tiny',
+      displayName: '30 % pruned + SPLoRA r8',
+      pruneRatio: 0.3,
+      criterion: 'l1-expand',
+      adapter: 'splora' as const,
+      rank: 8,
+      learnedParams: 120,
+      params: 900,
+      evaluation: { top1Agreement: 0.853, meanKl: 0.341, frames: 211 },
+    };
+    const h = harness({ model: { variant } });
+    await h.load('v');
+    const r = h.of('ready')[0] as MessageOfType<'ready'>;
+    expect(r.modelInfo.variant).toEqual(variant);
+    expect(r.modelInfo.variant).not.toBe(variant);
+    const dense = harness();
+    await dense.load();
+    expect('variant' in (dense.of('ready')[0] as MessageOfType<'ready'>).modelInfo).toBe(false);
+    h.engine.dispose();
+    dense.engine.dispose();
+  });
+
   it('passes no variant or weights URL when none is given, and honours an override', async () => {
     const h = harness();
     await h.engine.handle(

@@ -125,6 +125,14 @@ function plainInfo(info: ModelInfo): ModelInfo {
     trained: info.trained,
     params: info.params,
     description: info.description,
+    ...(info.variant !== undefined
+      ? {
+          variant: {
+            ...info.variant,
+            evaluation: info.variant.evaluation && { ...info.variant.evaluation },
+          },
+        }
+      : {}),
   };
 }
 

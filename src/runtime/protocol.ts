@@ -306,7 +306,24 @@ function isModelInfo(x: unknown): x is ModelInfo {
     isPositiveInt(x.twinLength) &&
     typeof x.trained === 'boolean' &&
     isCount(x.params) &&
-    isString(x.description)
+    isString(x.description) &&
+    (x.variant === undefined || isVariantInfo(x.variant))
+  );
+}
+
+function isVariantInfo(x: unknown): boolean {
+  return (
+    isRecord(x) &&
+    isString(x.displayName) &&
+    isFiniteNumber(x.pruneRatio) &&
+    isString(x.adapter) &&
+    isCount(x.learnedParams) &&
+    isCount(x.params) &&
+    (x.evaluation === null ||
+      (isRecord(x.evaluation) &&
+        isFiniteNumber(x.evaluation.top1Agreement) &&
+        isFiniteNumber(x.evaluation.meanKl) &&
+        isCount(x.evaluation.frames)))
   );
 }
 

@@ -11,6 +11,7 @@ import { CoPointwiseConv } from '../continual/pointwise';
 import { CoSequential } from '../continual/sequential';
 import { seededTensor } from '../continual/testing';
 import type { ActionModel, ModelInfo } from '../models/action-model';
+import type { VariantInfo } from '../models/adapters/variant-info';
 
 /** Options of {@link buildTinyModel}. */
 export interface TinyModelOptions {
@@ -28,6 +29,8 @@ export interface TinyModelOptions {
   readonly stepDelayMs?: number;
   /** Called before every step with its 1-based count; throw from it to inject a failure. */
   readonly beforeStep?: (step: number) => void;
+  /** Describes the model as a pruned variant (ModelInfo.variant). */
+  readonly variant?: VariantInfo;
 }
 
 /** The tiny model, plus a flag set when it is disposed. */
@@ -71,6 +74,7 @@ export function buildTinyModel(options: TinyModelOptions = {}): TinyModel {
     trained: false,
     params: kt * 9 * 3 * 4 + 4 + 4 * classes,
     description: 'A seeded test network.',
+    ...(options.variant !== undefined ? { variant: options.variant } : {}),
   };
   let disposed = false;
   let steps = 0;

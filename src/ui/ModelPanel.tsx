@@ -6,6 +6,7 @@ import { MODEL_ENTRIES } from '../models/model-entries';
 import { INFERENCE_MODES, type InferenceMode } from '../runtime/protocol';
 import { useController } from './controller-context';
 import { formatCount } from './format';
+import { variantFacts } from './variant-facts';
 import { DENSE_VARIANT, useAppStore } from './store';
 
 const MODE_LABELS: Readonly<Record<InferenceMode, string>> = {
@@ -121,8 +122,15 @@ export function ModelPanel() {
               </div>
               <div>
                 <dt>Parameters</dt>
-                <dd>{formatCount(info.params)}</dd>
+                <dd data-testid="model-params">{formatCount(info.params)}</dd>
               </div>
+              {info.variant !== undefined &&
+                variantFacts(info.variant).map((fact) => (
+                  <div key={fact.id}>
+                    <dt>{fact.label}</dt>
+                    <dd data-testid={fact.id}>{fact.value}</dd>
+                  </div>
+                ))}
             </dl>
             <p className="muted small">{info.description}</p>
           </>

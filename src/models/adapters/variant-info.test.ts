@@ -24,7 +24,55 @@ describe('parseVariantInfo', () => {
       rank: 16,
       learnedParams: 78_840,
       params: 2_499_688,
+      evaluation: null,
     });
+  });
+
+  it('reads the held-out evaluation when the manifest has one', () => {
+    const evaluation = { top1Agreement: 0.853, meanKl: 0.34, frames: 211, against: 'dense' };
+    expect(parseVariantInfo({ variant: { ...variant, evaluation } })?.evaluation).toEqual({
+      top1Agreement: 0.853,
+      meanKl: 0.34,
+      frames: 211,
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an array', [], 'variant.evaluation must be an object'],
+    [
+      'an agreement above 1',
+      { top1Agreement: 1.01, meanKl: 0.3, frames: 9 },
+      'variant.evaluation.top1Agreement must be in [0, 1]',
+    ],
+    [
+      'a negative agreement',
+      { top1Agreement: -0.01, meanKl: 0.3, frames: 9 },
+      'variant.evaluation.top1Agreement must be in [0, 1]',
+    ],
+    [
+      'a negative KL',
+      { top1Agreement: 0.5, meanKl: -1e-3, frames: 9 },
+      'variant.evaluation.meanKl must be a finite non-negative number',
+    ],
+    [
+      'an infinite KL',
+      { top1Agreement: 0.5, meanKl: Infinity, frames: 9 },
+      'variant.evaluation.meanKl must be a finite non-negative number',
+    ],
+    [
+      'no frames',
+      { top1Agreement: 0.5, meanKl: 0.3, frames: 0 },
+      'variant.evaluation.frames must be a positive integer',
+    ],
+    [
+      'a fractional frame count',
+      { top1Agreement: 0.5, meanKl: 0.3, frames: 2.5 },
+      'variant.evaluation.frames must be a positive integer',
+    ],
+  ])('rejects an evaluation that is %s', (_, evaluation, message) => {
+    expect(() => parseVariantInfo({ variant: { ...variant, evaluation } })).toThrow(
+      `MoViNet variant: ${message}.`,
+    );
   });
 
   it('is null for dense weights', () => {

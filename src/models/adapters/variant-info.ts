@@ -23,6 +23,18 @@ export interface VariantInfo {
   readonly learnedParams: number;
   /** Parameters of the variant. */
   readonly params: number;
+  /** How it followed the dense model on held-out clips; null when the manifest has no record. */
+  readonly evaluation: VariantEvaluation | null;
+}
+
+/** A variant measured against the dense model on clips it was not trained on. */
+export interface VariantEvaluation {
+  /** Fraction of held-out frames whose top-1 class equals the dense model's. */
+  readonly top1Agreement: number;
+  /** Mean per-frame KL(dense || variant), in nats. */
+  readonly meanKl: number;
+  /** Held-out frames it was measured on. */
+  readonly frames: number;
 }
 
 function fail(what: string): never {
@@ -67,5 +79,20 @@ export function parseVariantInfo(config: { readonly [key: string]: unknown }): V
     rank: rank as number | null,
     learnedParams: count('learnedParams'),
     params: count('params'),
+    evaluation: parseEvaluation(r['evaluation']),
   };
+}
+
+function parseEvaluation(e: unknown): VariantEvaluation | null {
+  if (e === undefined || e === null) return null;
+  if (typeof e !== 'object' || Array.isArray(e)) fail('variant.evaluation must be an object');
+  const r = e as Record<string, unknown>;
+  const { top1Agreement, meanKl, frames } = r;
+  if (typeof top1Agreement !== 'number' || !(top1Agreement >= 0 && top1Agreement <= 1))
+    fail('variant.evaluation.top1Agreement must be in [0, 1]');
+  if (typeof meanKl !== 'number' || !(meanKl >= 0) || !Number.isFinite(meanKl))
+    fail('variant.evaluation.meanKl must be a finite non-negative number');
+  if (typeof frames !== 'number' || !Number.isInteger(frames) || frames < 1)
+    fail('variant.evaluation.frames must be a positive integer');
+  return { top1Agreement, meanKl, frames };
 }

@@ -1,0 +1,135 @@
+/**
+ * The pruned MoViNet variants the app ships (public/weights/movinet-a0-stream-<variant>), loaded
+ * through the registry as the app loads them: what they claim (manifest and report) is what they
+ * are, and they still recognise the labelled clips like the dense model's TFLite reference.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReferenceFixture } from '../../../tools/reference/reference-fixture';
+import { softmax } from '../../../tools/reference/top-k';
+import { loadClipFrames, type ClipFrames } from '../../../tools/vitest/clip-frames';
+import report from '../../../tools/adapters/variants-report.json';
+import type { ActionModel } from '../action-model';
+import { MODEL_ENTRIES } from '../model-entries';
+import { createModel } from '../registry';
+import type { FetchLike } from '../weights/load-weights';
+
+const MODEL_ID = 'movinet-a0-stream';
+const VARIANTS = MODEL_ENTRIES.find((m) => m.id === MODEL_ID)?.variants ?? [];
+const FIXTURES = Object.values(
+  import.meta.glob<ReferenceFixture>('../../../tools/reference/fixtures/*.json', {
+    eager: true,
+    import: 'default',
+  }),
+).sort((a, b) => a.clip.localeCompare(b.clip));
+
+const backend = tf.getBackend();
+/** SwiftShader runs a 172x172 frame in about 2 s: webgpu streams the first 16 frames only. */
+const MAX_FRAMES = backend === 'webgpu' ? 16 : Infinity;
+/** Frames where the dense reference's top-1 leads its runner-up by this much count as confident. */
+const CONFIDENT_LEAD = 0.1;
+/** Measured on the shipped variants; see the per-clip log lines. */
+const MIN_CONFIDENT_AGREEMENT = 0.5;
+
+/** Serves public/weights at '/weights': from disk in Node, from the dev server in the browser. */
+async function weightsFetch(): Promise<FetchLike> {
+  if (typeof window !== 'undefined') return (url) => globalThis.fetch(url);
+  const { readFile } = await import('node:fs/promises');
+  const root = new URL('../../../public/', import.meta.url);
+  return async (url) => {
+    try {
+      return new Response(await readFile(new URL(url.replace(/^\//, ''), root)));
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  };
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) > (values[best] ?? 0)) best = i;
+  return best;
+}
+
+function frameTensor(frames: ClipFrames, t: number): tf.Tensor4D {
+  const [, h, w] = frames.shape;
+  const size = h * w * 3;
+  const pixels = Float32Array.from(frames.data.subarray(t * size, (t + 1) * size), (v) => v / 255);
+  return tf.tensor4d(pixels, [1, h, w, 3]);
+}
+
+it('ships at least one variant of MoViNet-A0-Stream, each in the report', () => {
+  expect(VARIANTS.length).toBeGreaterThan(0);
+  for (const v of VARIANTS) expect(report.shipped).toContain(`${MODEL_ID}-${v.id}`);
+});
+
+describe.each(VARIANTS)('the shipped variant $id', (variant) => {
+  let model: ActionModel;
+  const row = report.rows.find((r) => r.id === `${MODEL_ID}-${variant.id}`);
+
+  beforeAll(async () => {
+    model = await createModel(MODEL_ID, {
+      variant: variant.id,
+      weightsBaseUrl: '/weights',
+      loader: { fetchImpl: await weightsFetch(), cache: false },
+      warmupSteps: 0,
+    });
+  });
+  afterAll(() => model.dispose());
+
+  it('is what the report measured: params, learned params, MACs per step, agreement', () => {
+    expect(row).toBeDefined();
+    if (row === undefined) return;
+    const info = model.info;
+    expect(info.displayName).toBe(`MoViNet-A0-Stream, ${variant.displayName}`);
+    expect(info.variant?.baseModel).toBe(MODEL_ID);
+    expect(info.params).toBe(row.params);
+    expect(info.variant?.params).toBe(row.params);
+    expect(info.variant?.learnedParams).toBe(row.learnedParams);
+    expect(info.variant?.pruneRatio).toBe(row.prune);
+    expect(info.variant?.evaluation?.top1Agreement).toBeCloseTo(row.top1Agreement, 12);
+    expect(info.variant?.evaluation?.meanKl).toBeCloseTo(row.meanKl, 12);
+    const flops = model.network.flopsPerStep(info.input);
+    expect(flops.macs).toBe(row.macsPerStep);
+    const dense = report.rows.find((r) => r.id === MODEL_ID);
+    expect(flops.macs).toBeLessThan((dense?.macsPerStep ?? 0) * (1 - row.prune / 2));
+  });
+
+  describe.each(FIXTURES)('on $clip', (fixture) => {
+    it('agrees with the dense model’s TFLite reference on confident frames', async () => {
+      const frames = await loadClipFrames(`${fixture.clip}.mp4`);
+      const count = Math.min(frames.shape[0], fixture.perFrame.length, MAX_FRAMES);
+      model.resetState();
+      let confident = 0;
+      let agree = 0;
+      let last = 0;
+      let tensorsAfterFirstStep = 0;
+      {
+        for (let t = 0; t < count; t++) {
+          if (t === 1) tensorsAfterFirstStep = tf.memory().numTensors;
+          const frame = frameTensor(frames, t);
+          const out = model.step(frame);
+          if (out === null) throw new Error('MoViNet has delay 0: every step must emit.');
+          const ours = softmax(await out.data());
+          tf.dispose([frame, out]);
+          const ref = softmax(fixture.perFrame[t]?.logits ?? []);
+          const r1 = argmax(ref);
+          const second = Math.max(...Array.from(ref).filter((_, i) => i !== r1));
+          if ((ref[r1] ?? 0) - second >= CONFIDENT_LEAD) {
+            confident++;
+            if (argmax(ours) === r1) agree++;
+          }
+          last = argmax(ours);
+        }
+      }
+      // The first step allocates the streaming state; after it, no step may leave a tensor.
+      expect(tf.memory().numTensors).toBe(tensorsAfterFirstStep);
+      console.info(
+        `[${backend}] ${variant.id} ${fixture.clip}: top-1 agrees on ${agree}/${confident} confident frames of ${count}, final "${model.info.labels[last]}"`,
+      );
+      expect(confident).toBeGreaterThan(0);
+      expect(agree / confident).toBeGreaterThanOrEqual(MIN_CONFIDENT_AGREEMENT);
+      if (fixture.clip === 'arm_wrestling') expect(model.info.labels[last]).toBe('arm wrestling');
+    });
+  });
+});

@@ -19,6 +19,7 @@ import {
 /** What to run in this page. */
 export interface PageConfig {
   readonly backend: string;
+  /** A registry id, or `id:variant` for a pruned variant (e.g. movinet-a0-stream:p30-splora8). */
   readonly model: string;
   /** WASM threads for TF.js (null: the backend's default, half the logical cores). */
   readonly wasmThreads: number | null;
@@ -184,7 +185,10 @@ export async function runPage(config: PageConfig): Promise<BenchRow> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     detail += ` [bench: getThreadsCount() = ${wasm.getThreadsCount()}]`;
   }
-  const model = await phase('load', () => createModel(config.model));
+  const [modelId = '', variant] = config.model.split(':');
+  const model = await phase('load', () =>
+    createModel(modelId, variant === undefined ? {} : { variant }),
+  );
   const frames = makeFrames(model, 16);
   // The buffers stay full from here on: every timed step is a steady-state step that returns
   // logits and is read back (a step still filling its buffers returns null, and on WebGPU its

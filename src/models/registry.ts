@@ -79,7 +79,7 @@ export async function createModel(
           params: [...weights.tensors.values()].reduce((n, t) => n + t.data.length, 0),
           description:
             variant === null
-              ? 'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine, rounding activations to the int8 grids of the original.'
+              ? 'MoViNet-A0-Stream trained on Kinetics-600 (TensorFlow Authors, Apache-2.0), converted from its int8 TFLite export and run on our continual engine: the body in float32, the head (and its running mean over frames) on the int8 grids of the original, which keeps the original model’s scores.'
               : `MoViNet-A0-Stream (Kinetics-600, TensorFlow Authors, Apache-2.0), ${variant.displayName}: inner channels pruned, accuracy recovered by distillation from the dense model, run in float32.`,
           ...(variantInfo !== null && variant !== null ? { variant: variantInfo } : {}),
         },

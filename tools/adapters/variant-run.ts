@@ -119,7 +119,9 @@ export async function createContext(setOptions: TrainingSetOptions): Promise<Run
   const streamed = evalFrames.map((f) => streamLogits(network, f));
   const teacher = streamed.map((s) => s.logits);
   const frames = evalFrames.reduce((n, f) => n + f.shape[0], 0);
-  const int8 = buildMovinetA0(spec, weightsFromTensors(DENSE_ID, weights.manifest.config, dense));
+  const int8 = buildMovinetA0(spec, weightsFromTensors(DENSE_ID, weights.manifest.config, dense), {
+    quantization: 'int8-activations',
+  });
   const int8Logits = evalFrames.map((f) => streamLogits(int8, f).logits);
   int8.dispose();
   const input = { height: 172, width: 172, channels: 3 };

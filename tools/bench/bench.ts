@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --json out.json] [--backends wasm,webgpu,cpu] [--models a,b] [--steps N]`
  *
+ * A model is a registry id, or `id:variant` for a pruned variant (movinet-a0-stream:p30-splora8).
+ *
  * Serves bench.html with Vite's dev server on 127.0.0.1 (cross-origin isolated, so WASM gets SIMD
  * and threads), opens it in headless Debian chromium once per model and backend (so "first
  * prediction" includes backend start and weight loading), and prints a table; `--json` also writes

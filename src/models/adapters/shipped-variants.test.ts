@@ -28,8 +28,11 @@ const backend = tf.getBackend();
 const MAX_FRAMES = backend === 'webgpu' ? 16 : Infinity;
 /** Frames where the dense reference's top-1 leads its runner-up by this much count as confident. */
 const CONFIDENT_LEAD = 0.1;
-/** Measured on the shipped variants; see the per-clip log lines. */
-const MIN_CONFIDENT_AGREEMENT = 0.5;
+/**
+ * Top-1 agreement with the dense reference on its confident frames, at least. Measured on cpu:
+ * p30-splora8 49/50 on both clips.
+ */
+const MIN_CONFIDENT_AGREEMENT: Readonly<Record<string, number>> = { 'p30-splora8': 0.9 };
 
 /** Serves public/weights at '/weights': from disk in Node, from the dev server in the browser. */
 async function weightsFetch(): Promise<FetchLike> {
@@ -128,7 +131,7 @@ describe.each(VARIANTS)('the shipped variant $id', (variant) => {
         `[${backend}] ${variant.id} ${fixture.clip}: top-1 agrees on ${agree}/${confident} confident frames of ${count}, final "${model.info.labels[last]}"`,
       );
       expect(confident).toBeGreaterThan(0);
-      expect(agree / confident).toBeGreaterThanOrEqual(MIN_CONFIDENT_AGREEMENT);
+      expect(agree / confident).toBeGreaterThanOrEqual(MIN_CONFIDENT_AGREEMENT[variant.id] ?? 1);
       if (fixture.clip === 'arm_wrestling') expect(model.info.labels[last]).toBe('arm wrestling');
     });
   });

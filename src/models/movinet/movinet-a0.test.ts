@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoModule, FrameShape } from '../../continual/module';
+import type { CoSequential } from '../../continual/sequential';
 import { valuesOf } from '../../continual/testing-async';
 import { expectNoLeakedTensors } from '../../continual/testing';
 import type { ReferenceFixture } from '../../../tools/reference/reference-fixture';
@@ -130,9 +131,9 @@ describe('MoViNet-A0-Stream follows the TFLite reference', () => {
     labels = (await loadMovinetWeights()).labels ?? [];
   });
 
-  it('has reference fixtures to compare with, and int8 activations by default', () => {
+  it('has reference fixtures to compare with, and an int8 head by default', () => {
     expect(FIXTURES.map((f) => f.clip)).toContain('arm_wrestling');
-    expect(DEFAULT_MOVINET_QUANTIZATION).toBe('int8-activations');
+    expect(DEFAULT_MOVINET_QUANTIZATION).toBe('int8-head');
   });
 
   describe.each(FIXTURES)('on $clip', (fixture) => {
@@ -145,6 +146,18 @@ describe('MoViNet-A0-Stream follows the TFLite reference', () => {
         expect(s.agree / s.confident).toBeGreaterThanOrEqual(MIN_AGREEMENT);
         expect(s.meanProbGap).toBeLessThanOrEqual(MAX_MEAN_PROB_GAP);
         if (fixture.clip === 'arm_wrestling') expect(labels[s.finalTop]).toBe('arm wrestling');
+      } finally {
+        network.dispose();
+      }
+    });
+
+    it('int8-head (float body, int8 head) meets the acceptance criteria', async () => {
+      const network = await build('int8-head');
+      try {
+        const s = await scoreClip(network, fixture);
+        report('int8-head', fixture.clip, s, labels);
+        expect(s.agree / s.confident).toBeGreaterThanOrEqual(MIN_AGREEMENT);
+        expect(s.meanProbGap).toBeLessThanOrEqual(MAX_MEAN_PROB_GAP);
       } finally {
         network.dispose();
       }
@@ -275,7 +288,7 @@ describe('MoViNet-A0-Stream over a long stream', () => {
 describe('buildMovinetA0 and its weights', () => {
   const frame: FrameShape = { height: 172, width: 172, channels: 3 };
 
-  it.each(['float', 'int8-activations'] as const)(
+  it.each(['float', 'int8-activations', 'int8-head'] as const)(
     '%s takes every tensor exactly once',
     async (mode) => {
       const weights = await loadMovinetWeights();
@@ -333,7 +346,7 @@ describe('buildMovinetA0 and its weights', () => {
     const spec = parseMovinetConfig(weights.manifest.config);
     expect(() =>
       buildMovinetA0(spec, weights, { quantization: 'int4' as MovinetQuantization }),
-    ).toThrow("quantization must be 'float' or 'int8-activations', got 'int4'");
+    ).toThrow("quantization must be 'float', 'int8-activations' or 'int8-head', got 'int4'");
     const layers = spec.layers.map((l) =>
       l.temporal === null
         ? l
@@ -343,9 +356,9 @@ describe('buildMovinetA0 and its weights', () => {
           },
     );
     await expectNoLeakedTensors(() => {
-      expect(() => buildMovinetA0({ ...spec, layers }, weights)).toThrow(
-        'b1_l0 stores its stream buffer on another int8 grid',
-      );
+      expect(() =>
+        buildMovinetA0({ ...spec, layers }, weights, { quantization: 'int8-activations' }),
+      ).toThrow('b1_l0 stores its stream buffer on another int8 grid');
     });
   });
 
@@ -365,6 +378,33 @@ describe('buildMovinetA0 and its weights', () => {
     } finally {
       float.dispose();
       int8.dispose();
+    }
+  });
+
+  it('int8-head: float body, the head quantized (its state and ops like int8, the body like float)', async () => {
+    const float = await build('float');
+    const int8 = await build('int8-activations');
+    const head = await build('int8-head');
+    try {
+      const f = float.flopsPerStep(frame);
+      const h = head.flopsPerStep(frame);
+      expect(h.macs).toBe(f.macs);
+      expect(h.elementwise).toBeGreaterThan(f.elementwise);
+      expect(h.elementwise).toBeLessThan(int8.flopsPerStep(frame).elementwise);
+      expect(head.stateBytes(frame)).toBe(int8.stateBytes(frame));
+      const names = (n: CoModule) => (n as CoSequential).children.map((m) => m.name);
+      const quantized = names(head).filter((n) => n.endsWith('_q'));
+      expect(quantized).toEqual(['head_conv_q', 'head_hidden_q', 'head_logits_q']);
+      expect(names(int8)).toContain('input_q');
+      expect(names(head)).not.toContain('input_q');
+      // Its one concern: the body's layers carry no fake quantization at all.
+      expect(names(head).filter((n) => /^b\d/.test(n))).toEqual(
+        names(float).filter((n) => /^b\d/.test(n)),
+      );
+    } finally {
+      float.dispose();
+      int8.dispose();
+      head.dispose();
     }
   });
 });

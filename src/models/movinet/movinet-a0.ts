@@ -21,20 +21,26 @@ import { CoQuantizedCumulativeAvgPool } from './quantized-cumulative-pool';
  * How activations are computed.
  * - `'int8-activations'`: float weights and float ops, but every activation the TFLite graph
  *   stores as int8 is rounded to that tensor's int8 grid (fake quantization), the head's running
- *   sum included. Reproduces the TFLite model's outputs (see movinet-a0.test.ts for the figures).
+ *   sum included. Reproduces the TFLite model's outputs most closely (movinet-a0.test.ts), at
+ *   about twice the kernels per step of float.
+ * - `'int8-head'`: the body in float32, only the head on the graph's int8 grids (its 1x1 conv,
+ *   the running sum and mean of the cumulative pool, the classifier). The drift of plain float
+ *   comes almost all from the head's quantized running sum, so this meets the same acceptance
+ *   criteria (mean |p - p_ref| 0.020 vs 0.013 on shooting_basketball; float 0.085) at the cost of
+ *   float: the default.
  * - `'float'`: plain float32 throughout; the network the int8 graph approximates, which drifts
  *   from the TFLite model's scores over a clip (mostly through the head's quantized running sum).
  */
-export type MovinetQuantization = 'float' | 'int8-activations';
+export type MovinetQuantization = 'float' | 'int8-activations' | 'int8-head';
 
-/** The default of {@link BuildMovinetOptions.quantization}: the mode that matches the reference. */
-export const DEFAULT_MOVINET_QUANTIZATION: MovinetQuantization = 'int8-activations';
+/** The default of {@link BuildMovinetOptions.quantization}: reference scores at float cost. */
+export const DEFAULT_MOVINET_QUANTIZATION: MovinetQuantization = 'int8-head';
 
 /** Options of {@link buildMovinetA0}. */
 export interface BuildMovinetOptions {
   /**
    * Default {@link DEFAULT_MOVINET_QUANTIZATION}, or `'float'` for weights whose config is
-   * `floatOnly` (pruned variants), which reject `'int8-activations'`.
+   * `floatOnly` (pruned variants), which reject the int8 modes.
    */
   readonly quantization?: MovinetQuantization;
 }
@@ -47,7 +53,8 @@ export interface BuildMovinetOptions {
  * cumulative mean over frames, two 1x1 layers to the logits). ReLU6 everywhere it is fused in
  * the graph. Every conv is causal in time, so the network's delay is 0: one output per frame.
  * In `'int8-activations'` mode a {@link CoFakeQuant} follows each op whose output the graph
- * quantizes (named `<op>_q`), and the head pool keeps its running sum on the graph's grids.
+ * quantizes (named `<op>_q`), and the head pool keeps its running sum on the graph's grids; in
+ * `'int8-head'` mode only the head's do.
  *
  * Pruned variants (layers whose config lists `keptChannels`) build the same way with their
  * narrower inner width; their config is `floatOnly`, so they default to (and require) float.
@@ -62,8 +69,10 @@ export function buildMovinetA0(
   options: BuildMovinetOptions = {},
 ): CoSequential {
   const mode = options.quantization ?? (spec.floatOnly ? 'float' : DEFAULT_MOVINET_QUANTIZATION);
-  if (mode !== 'float' && mode !== 'int8-activations') {
-    throw new Error(`MoViNet: quantization must be 'float' or 'int8-activations', got '${mode}'.`);
+  if (mode !== 'float' && mode !== 'int8-activations' && mode !== 'int8-head') {
+    throw new Error(
+      `MoViNet: quantization must be 'float', 'int8-activations' or 'int8-head', got '${mode}'.`,
+    );
   }
   if (spec.floatOnly && mode !== 'float') {
     // The int8 grids in the config were measured on the dense graph's activations.
@@ -77,7 +86,7 @@ export function buildMovinetA0(
     b.add(spatialConv('stem', spec.stem, weights, 'stem'));
     b.quant('stem_q', spec.stem.outputQuantization, spec.stem.activation);
     for (const layer of spec.layers) b.add(bottleneck(layer, weights, b.int8));
-    head(b, spec);
+    head(b, spec, mode !== 'float');
     weights.assertAllUsed();
     return new CoSequential('movinet_a0', b.modules);
   } catch (e) {
@@ -342,15 +351,18 @@ function rezero(weights: LoadedWeights, name: string, channels: number): CoScale
   return new CoScale({ name: 'rezero', scale: Float32Array.from(scale) }); // CoScale copies it.
 }
 
-function head(b: Builder, spec: MovinetSpec): void {
+function head(b: Builder, spec: MovinetSpec, int8: boolean): void {
+  const quant = (name: string, q: ActivationQuantization, act: 'relu6' | 'none' = 'none') => {
+    if (int8) b.add(fakeQuant(name, q, act));
+  };
   const last = spec.layers[spec.layers.length - 1];
   if (last === undefined) throw new Error('MoViNet config: no layers.');
   const h = spec.head;
   const w = b.weights;
   b.add(pointwise('head_conv', last.outChannels, h.channels, 'relu6', w, 'head/conv'));
-  b.quant('head_conv_q', h.convQuantization, 'relu6');
+  quant('head_conv_q', h.convQuantization, 'relu6');
   b.add(
-    b.int8
+    int8
       ? new CoQuantizedCumulativeAvgPool({ name: 'head_pool', quantization: h.pool })
       : new CoCumulativeAvgPool({ name: 'head_pool' }),
   );
@@ -366,7 +378,7 @@ function head(b: Builder, spec: MovinetSpec): void {
       hidden,
     ),
   );
-  b.quant('head_hidden_q', h.hiddenQuantization, 'relu6');
+  quant('head_hidden_q', h.hiddenQuantization, 'relu6');
   const logits = [h.hiddenChannels, spec.numClasses];
   b.add(
     pointwise(
@@ -379,5 +391,5 @@ function head(b: Builder, spec: MovinetSpec): void {
       logits,
     ),
   );
-  b.quant('head_logits_q', h.logitsQuantization);
+  quant('head_logits_q', h.logitsQuantization);
 }

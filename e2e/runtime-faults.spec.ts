@@ -65,19 +65,24 @@ test('the inference worker crashes mid-stream: restarted with a message, predict
 
   // An uncaught exception in the worker: what a bug or an out-of-memory abort looks like to the
   // page (the worker's global error event).
-  // Other workers may be short-lived (a decoder, a probe) and close while we ask: they count as
-  // "not the inference worker".
+  // Other workers (WASM's pthread pool) may close while we ask, or sit blocked in Atomics.wait
+  // and never answer: either way they are not the inference worker.
+  const notAnswering = () =>
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000));
   const injected = await Promise.all(
     page.workers().map((w) =>
-      w
-        .evaluate(() => {
-          if (!('_tfengine' in globalThis)) return false;
-          setTimeout(() => {
-            throw new Error('injected crash');
-          });
-          return true;
-        })
-        .catch(() => false),
+      Promise.race([
+        w
+          .evaluate(() => {
+            if (!('_tfengine' in globalThis)) return false;
+            setTimeout(() => {
+              throw new Error('injected crash');
+            });
+            return true;
+          })
+          .catch(() => false),
+        notAnswering(),
+      ]),
     ),
   );
   expect(injected.filter(Boolean)).toHaveLength(1);

@@ -314,7 +314,11 @@ test('the variant toggle: a pruned MoViNet replaces the dense one live, says so,
   await openReady(page);
   const variant = page.getByTestId('variant');
   await expect(variant).toBeEnabled();
-  await expect(variant.locator('option')).toHaveText(['Dense', '30 % pruned + SPLoRA r8']);
+  await expect(variant.locator('option')).toHaveText([
+    'Dense',
+    '30 % pruned + SPLoRA r8',
+    '50 % pruned + fine-tuned',
+  ]);
   await page.getByTestId('webcam-start').click();
   await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
   // Dense MoViNet-A0 at 172x172: 49.7 M multiply-adds per step (tools/adapters/variants-report.json).
@@ -340,6 +344,17 @@ test('the variant toggle: a pruned MoViNet replaces the dense one live, says so,
   await expectKeepsUpdating(page.getByTestId('top5'));
   await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
   await shot(page, 'dashboard-variant');
+
+  // Half the inner channels: 28.0 M multiply-adds per step.
+  await variant.selectOption('p50-ft');
+  await expect(page.getByTestId('notice')).toContainText(
+    'Switched to MoViNet-A0-Stream, 50 % pruned + fine-tuned: a new model starts with an empty state',
+  );
+  await expect(page.getByTestId('flops-step')).toHaveText('28 MFLOPs');
+  await expect(page.getByTestId('variant-recovery')).toHaveText(
+    'fine-tuned: 225\u202f528 learned weights',
+  );
+  await expect(page.getByTestId('top1-label')).toHaveText('arm wrestling');
 
   // And back to the dense model.
   await variant.selectOption('dense');

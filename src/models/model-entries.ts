@@ -29,7 +29,10 @@ export const MODEL_ENTRIES: readonly ModelEntry[] = [
     displayName: 'MoViNet-A0-Stream (Kinetics-600)',
     trained: true,
     // Derived by tools/adapters/variants.ts (see its report); lightest last.
-    variants: [{ id: 'p30-splora8', displayName: '30 % pruned + SPLoRA r8' }],
+    variants: [
+      { id: 'p30-splora8', displayName: '30 % pruned + SPLoRA r8' },
+      { id: 'p50-ft', displayName: '50 % pruned + fine-tuned' },
+    ],
   },
   // Untrained (seeded weights): for comparing cost and speed, not for recognising anything.
   { id: 'cox3d-xs', displayName: 'CoX3D-XS (untrained)', trained: false, variants: [] },

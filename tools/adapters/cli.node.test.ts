@@ -122,6 +122,17 @@ describe('pickShipped', () => {
     expect(pickShipped(rows)).toEqual(['p30-b', 'p50-a']);
   });
 
+  it('picks exactly what the committed report ships, and the app lists it', async () => {
+    const report = (await import('./variants-report.json')).default as unknown as {
+      shipped: string[];
+      rows: VariantRow[];
+    };
+    expect(pickShipped(report.rows)).toEqual(report.shipped);
+    const { MODEL_ENTRIES } = await import('../../src/models/model-entries');
+    const listed = MODEL_ENTRIES.find((m) => m.id === 'movinet-a0-stream')?.variants ?? [];
+    expect(listed.map((v) => `movinet-a0-stream-${v.id}`)).toEqual(report.shipped);
+  });
+
   it('prints one line per row', () => {
     const text = formatTable([row('a', 0.3, 'splora', 0.25, 0.5)]);
     expect(text.split('\n')).toHaveLength(2);

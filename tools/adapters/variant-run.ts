@@ -81,6 +81,17 @@ export interface VariantRow {
   /** Mean ms per streaming step, cpu backend in Node, over all evaluation frames. */
   readonly msPerStep: number;
   readonly trainSeconds: number;
+  /**
+   * The training budget of this row (absent for the dense row): rows compared with each other
+   * (one prune ratio) share it.
+   */
+  readonly training?: {
+    readonly clips: number;
+    readonly frames: number;
+    readonly size: number;
+    readonly blockSteps: number;
+    readonly learningRate: number;
+  };
 }
 
 function log(line: string): void {
@@ -209,6 +220,13 @@ export function runVariant(ctx: RunContext, options: VariantOptions): VariantRes
     ),
     msPerStep: streamed.reduce((n, s) => n + s.msPerStep * s.logits.length, 0) / frames,
     trainSeconds: Math.round(v.seconds),
+    training: {
+      clips: ctx.set.options.clips,
+      frames: ctx.set.options.frames,
+      size: ctx.set.options.size,
+      blockSteps: options.block.steps,
+      learningRate: options.block.learningRate,
+    },
   };
   log(
     `${id}: top-1 agreement ${(100 * row.top1Agreement).toFixed(1)} %, mean KL ${row.meanKl.toFixed(4)}, ` +

@@ -122,12 +122,7 @@ export function adaptedWeights(
 ): BottleneckWeights {
   const [kh, kw] = layer.spatial.kernel;
   const k = layer.expandChannels;
-  const centre = tf.pad(tf.reshape(t.spatial.delta, [1, 1, k, 1]), [
-    [Math.floor(kh / 2), kh - 1 - Math.floor(kh / 2)],
-    [Math.floor(kw / 2), kw - 1 - Math.floor(kw / 2)],
-    [0, 0],
-    [0, 0],
-  ]) as tf.Tensor4D;
+  const centre = centreTapKernel(t.spatial.delta, kh, kw);
   let temporalKernel = w.temporalKernel;
   let temporalBias = w.temporalBias;
   if (layer.temporal !== null) {
@@ -199,12 +194,7 @@ export function unfusedSploraClip(
     const stride: [number, number] = [layer.spatial.stride[0], layer.spatial.stride[1]];
     const pad = layer.spatial.padding === 'SAME' ? 'same' : 'valid';
     const frozen = tf.depthwiseConv2d(frames, w.spatialKernel, stride, pad);
-    const centreOnly = tf.pad(tf.reshape(t.spatial.delta, [1, 1, k, 1]), [
-      [Math.floor(kh / 2), kh - 1 - Math.floor(kh / 2)],
-      [Math.floor(kw / 2), kw - 1 - Math.floor(kw / 2)],
-      [0, 0],
-      [0, 0],
-    ]) as tf.Tensor4D;
+    const centreOnly = centreTapKernel(t.spatial.delta, kh, kw);
     const branch = tf.depthwiseConv2d(frames, centreOnly, stride, pad);
     const [, ho, wo] = frozen.shape;
     x = tf.reshape(tf.add(tf.add(frozen, w.spatialBias), tf.add(branch, t.spatial.bias)), [
@@ -238,4 +228,18 @@ export function unfusedSploraClip(
     const zeroMain: BottleneckWeights = { ...w, rezero: tf.zerosLike(w.rezero) };
     return tf.add(main, bottleneckClip(layer, zeroMain, clip)) as Clip;
   });
+}
+
+/**
+ * A depthwise kh x kw kernel [kh, kw, C, 1] that is zero but for its centre tap, which holds
+ * `delta` [C]: the SPA paper's centre-tap update of a depthwise conv.
+ */
+function centreTapKernel(delta: tf.Tensor1D, kh: number, kw: number): tf.Tensor4D {
+  const channels = delta.shape[0];
+  return tf.pad(tf.reshape(delta, [1, 1, channels, 1]), [
+    [Math.floor(kh / 2), kh - 1 - Math.floor(kh / 2)],
+    [Math.floor(kw / 2), kw - 1 - Math.floor(kw / 2)],
+    [0, 0],
+    [0, 0],
+  ]) as tf.Tensor4D;
 }

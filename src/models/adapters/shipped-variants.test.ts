@@ -5,29 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReferenceFixture } from '../../../tools/reference/reference-fixture';
-import { softmax } from '../../../tools/reference/top-k';
-import { loadClipFrames, type ClipFrames } from '../../../tools/vitest/clip-frames';
 import report from '../../../tools/adapters/variants-report.json';
 import type { ActionModel } from '../action-model';
 import { MODEL_ENTRIES } from '../model-entries';
+import { REFERENCE_FIXTURES, scoreClip } from '../movinet/reference-score';
 import { createModel } from '../registry';
 import type { FetchLike } from '../weights/load-weights';
 
 const MODEL_ID = 'movinet-a0-stream';
 const VARIANTS = MODEL_ENTRIES.find((m) => m.id === MODEL_ID)?.variants ?? [];
-const FIXTURES = Object.values(
-  import.meta.glob<ReferenceFixture>('../../../tools/reference/fixtures/*.json', {
-    eager: true,
-    import: 'default',
-  }),
-).sort((a, b) => a.clip.localeCompare(b.clip));
-
 const backend = tf.getBackend();
 /** SwiftShader runs a 172x172 frame in about 2 s: webgpu streams the first 16 frames only. */
 const MAX_FRAMES = backend === 'webgpu' ? 16 : Infinity;
-/** Frames where the dense reference's top-1 leads its runner-up by this much count as confident. */
-const CONFIDENT_LEAD = 0.1;
 /**
  * Top-1 agreement with the dense reference on its confident frames, at least. Measured on cpu:
  * p30-splora8 49/50 on both clips; p50-ft 50/50 on arm_wrestling and 35/50 on
@@ -50,19 +39,6 @@ async function weightsFetch(): Promise<FetchLike> {
       return new Response('not found', { status: 404 });
     }
   };
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) > (values[best] ?? 0)) best = i;
-  return best;
-}
-
-function frameTensor(frames: ClipFrames, t: number): tf.Tensor4D {
-  const [, h, w] = frames.shape;
-  const size = h * w * 3;
-  const pixels = Float32Array.from(frames.data.subarray(t * size, (t + 1) * size), (v) => v / 255);
-  return tf.tensor4d(pixels, [1, h, w, 3]);
 }
 
 it('ships at least one variant of MoViNet-A0-Stream, each in the report', () => {
@@ -102,35 +78,13 @@ describe.each(VARIANTS)('the shipped variant $id', (variant) => {
     expect(flops.macs).toBeLessThan((dense?.macsPerStep ?? 0) * (1 - row.prune / 2));
   });
 
-  describe.each(FIXTURES)('on $clip', (fixture) => {
+  describe.each(REFERENCE_FIXTURES)('on $clip', (fixture) => {
     it('agrees with the dense model’s TFLite reference on confident frames', async () => {
-      const frames = await loadClipFrames(`${fixture.clip}.mp4`);
-      const count = Math.min(frames.shape[0], fixture.perFrame.length, MAX_FRAMES);
-      model.resetState();
-      let confident = 0;
-      let agree = 0;
-      let last = 0;
-      let tensorsAfterFirstStep = 0;
-      {
-        for (let t = 0; t < count; t++) {
-          if (t === 1) tensorsAfterFirstStep = tf.memory().numTensors;
-          const frame = frameTensor(frames, t);
-          const out = model.step(frame);
-          if (out === null) throw new Error('MoViNet has delay 0: every step must emit.');
-          const ours = softmax(await out.data());
-          tf.dispose([frame, out]);
-          const ref = softmax(fixture.perFrame[t]?.logits ?? []);
-          const r1 = argmax(ref);
-          const second = Math.max(...Array.from(ref).filter((_, i) => i !== r1));
-          if ((ref[r1] ?? 0) - second >= CONFIDENT_LEAD) {
-            confident++;
-            if (argmax(ours) === r1) agree++;
-          }
-          last = argmax(ours);
-        }
-      }
+      const s = await scoreClip(model.network, fixture, MAX_FRAMES);
+      const last = s.finalTop;
+      const { agree, confident, frames: count } = s;
       // The first step allocates the streaming state; after it, no step may leave a tensor.
-      expect(tf.memory().numTensors).toBe(tensorsAfterFirstStep);
+      expect(s.tensorGrowth).toBe(0);
       console.info(
         `[${backend}] ${variant.id} ${fixture.clip}: top-1 agrees on ${agree}/${confident} confident frames of ${count}, final "${model.info.labels[last]}"`,
       );

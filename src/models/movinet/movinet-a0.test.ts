@@ -9,9 +9,7 @@ import type { CoModule, FrameShape } from '../../continual/module';
 import type { CoSequential } from '../../continual/sequential';
 import { valuesOf } from '../../continual/testing-async';
 import { expectNoLeakedTensors } from '../../continual/testing';
-import type { ReferenceFixture } from '../../../tools/reference/reference-fixture';
-import { softmax } from '../../../tools/reference/top-k';
-import { loadClipFrames, type ClipFrames } from '../../../tools/vitest/clip-frames';
+import { loadClipFrames } from '../../../tools/vitest/clip-frames';
 import type { ActionModel } from '../action-model';
 import { createModel } from '../registry';
 import type { LoadedWeights } from '../weights/load-weights';
@@ -21,14 +19,8 @@ import {
   type MovinetQuantization,
 } from './movinet-a0';
 import { parseMovinetConfig } from './movinet-config';
+import { frameTensor, REFERENCE_FIXTURES, scoreClip, type ClipScore } from './reference-score';
 import { loadMovinetWeights, movinetFetch } from './testing';
-
-const FIXTURES = Object.values(
-  import.meta.glob<ReferenceFixture>('../../../tools/reference/fixtures/*.json', {
-    eager: true,
-    import: 'default',
-  }),
-).sort((a, b) => a.clip.localeCompare(b.clip));
 
 const backend = tf.getBackend();
 
@@ -40,81 +32,12 @@ const backend = tf.getBackend();
 const MAX_FRAMES = backend === 'webgpu' ? 20 : Infinity;
 
 /** The acceptance criteria: agreement on confident frames, mean probability gap. */
-const CONFIDENT_LEAD = 0.1;
 const MIN_AGREEMENT = 0.95;
 const MAX_MEAN_PROB_GAP = 0.05;
 
 async function build(quantization: MovinetQuantization): Promise<CoModule> {
   const weights = await loadMovinetWeights();
   return buildMovinetA0(parseMovinetConfig(weights.manifest.config), weights, { quantization });
-}
-
-/** Frame t of a clip as [1, H, W, 3] in [0, 1], as the graph's input is fed (uint8 / 255). */
-function frameTensor(frames: ClipFrames, t: number): tf.Tensor4D {
-  const [, h, w] = frames.shape;
-  const size = h * w * 3;
-  const pixels = Float32Array.from(frames.data.subarray(t * size, (t + 1) * size), (v) => v / 255);
-  return tf.tensor4d(pixels, [1, h, w, 3]);
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) > (values[best] ?? 0)) best = i;
-  return best;
-}
-
-/** How the stream's probabilities compare with the reference's, frame by frame. */
-interface ClipScore {
-  readonly frames: number;
-  /** Frames where the reference's top-1 leads its top-2 by at least CONFIDENT_LEAD. */
-  readonly confident: number;
-  /** Of those, frames where our top-1 is the reference's. */
-  readonly agree: number;
-  /** Mean over frames of |p_ours - p_ref| for the reference's top-1 class. */
-  readonly meanProbGap: number;
-  readonly finalTop: number;
-  readonly finalProb: number;
-  readonly msPerFrame: number;
-}
-
-async function scoreClip(network: CoModule, fixture: ReferenceFixture): Promise<ClipScore> {
-  const frames = await loadClipFrames(`${fixture.clip}.mp4`);
-  const count = Math.min(frames.shape[0], fixture.perFrame.length, MAX_FRAMES);
-  network.resetState();
-  let confident = 0;
-  let agree = 0;
-  let gap = 0;
-  let elapsed = 0;
-  let last: Float64Array = new Float64Array(0);
-  for (let t = 0; t < count; t++) {
-    const frame = frameTensor(frames, t);
-    const start = performance.now();
-    const out = network.forwardStep(frame);
-    if (out === null) throw new Error('MoViNet has delay 0: every step must emit.');
-    const logits = await out.data();
-    elapsed += performance.now() - start;
-    tf.dispose([frame, out]);
-    const ours = softmax(logits);
-    const ref = softmax(fixture.perFrame[t]?.logits ?? []);
-    const r1 = argmax(ref);
-    const second = Math.max(...Array.from(ref).filter((_, i) => i !== r1));
-    if ((ref[r1] ?? 0) - second >= CONFIDENT_LEAD) {
-      confident++;
-      if (argmax(ours) === r1) agree++;
-    }
-    gap += Math.abs((ours[r1] ?? 0) - (ref[r1] ?? 0));
-    last = ours;
-  }
-  const finalTop = argmax(last);
-  return {
-    frames: count,
-    confident,
-    agree,
-    meanProbGap: gap / count,
-    finalTop,
-    finalProb: last[finalTop] ?? 0,
-    msPerFrame: elapsed / count,
-  };
 }
 
 function report(mode: MovinetQuantization, clip: string, s: ClipScore, labels: readonly string[]) {
@@ -132,15 +55,15 @@ describe('MoViNet-A0-Stream follows the TFLite reference', () => {
   });
 
   it('has reference fixtures to compare with, and an int8 head by default', () => {
-    expect(FIXTURES.map((f) => f.clip)).toContain('arm_wrestling');
+    expect(REFERENCE_FIXTURES.map((f) => f.clip)).toContain('arm_wrestling');
     expect(DEFAULT_MOVINET_QUANTIZATION).toBe('int8-head');
   });
 
-  describe.each(FIXTURES)('on $clip', (fixture) => {
+  describe.each(REFERENCE_FIXTURES)('on $clip', (fixture) => {
     it('int8-activations meets the acceptance criteria', async () => {
       const network = await build('int8-activations');
       try {
-        const s = await scoreClip(network, fixture);
+        const s = await scoreClip(network, fixture, MAX_FRAMES);
         report('int8-activations', fixture.clip, s, labels);
         expect(s.confident).toBeGreaterThan(0);
         expect(s.agree / s.confident).toBeGreaterThanOrEqual(MIN_AGREEMENT);
@@ -154,7 +77,7 @@ describe('MoViNet-A0-Stream follows the TFLite reference', () => {
     it('int8-head (float body, int8 head) meets the acceptance criteria', async () => {
       const network = await build('int8-head');
       try {
-        const s = await scoreClip(network, fixture);
+        const s = await scoreClip(network, fixture, MAX_FRAMES);
         report('int8-head', fixture.clip, s, labels);
         expect(s.agree / s.confident).toBeGreaterThanOrEqual(MIN_AGREEMENT);
         expect(s.meanProbGap).toBeLessThanOrEqual(MAX_MEAN_PROB_GAP);
@@ -166,7 +89,7 @@ describe('MoViNet-A0-Stream follows the TFLite reference', () => {
     it('float agrees on the top-1 but drifts further from the reference', async () => {
       const network = await build('float');
       try {
-        const s = await scoreClip(network, fixture);
+        const s = await scoreClip(network, fixture, MAX_FRAMES);
         report('float', fixture.clip, s, labels);
         expect(s.agree / s.confident).toBeGreaterThanOrEqual(MIN_AGREEMENT);
         // Measured: 0.0004 on arm_wrestling, 0.085 on shooting_basketball (above the 0.05 the

@@ -14,6 +14,7 @@ class FakeVideo implements VideoLike {
   videoWidth = 640;
   videoHeight = 480;
   currentTime = 0;
+  seeking = false;
   private callbacks = new Map<number, (now: number, m: VideoFrameInfo) => void>();
   private nextHandle = 1;
   readonly listeners = new Map<string, Set<() => void>>();
@@ -149,6 +150,46 @@ describe('FramePump', () => {
     expect(p.stats).toMatchObject({ sampled: 2, delivered: 1, dropped: 1 });
   });
 
+  it('a forward seek is one seek: frames from before or during it are not taken for a gap', async () => {
+    const video = new FakeVideo();
+    const { p, frames, resets } = pump(video);
+    p.start();
+    video.present(1.0);
+    await tick();
+    video.seeking = true;
+    video.fire('seeking');
+    // A callback queued before the jump arrives late with the old time, then one mid-seek.
+    video.present(1.2);
+    video.present(4.0);
+    await tick();
+    expect(frames.map((f) => f.timestamp)).toEqual([1.0]);
+    video.seeking = false;
+    video.fire('seeked');
+    video.present(4.0);
+    await tick();
+    video.present(4.2);
+    await tick();
+    expect(resets).toEqual(['seek']);
+    expect(frames.map((f) => f.timestamp)).toEqual([1.0, 4.0, 4.2]);
+    expect(p.stats).toMatchObject({ framesIn: 5, sampled: 3, delivered: 3, dropped: 0 });
+  });
+
+  it('a stale pre-seek frame after the seek is forgotten once the seek completes', async () => {
+    const video = new FakeVideo();
+    const { p, frames, resets } = pump(video);
+    p.start();
+    video.present(1.0);
+    await tick();
+    video.fire('seeking');
+    video.present(1.2); // old time, delivered after 'seeking' (video.seeking already false)
+    await tick();
+    video.fire('seeked');
+    video.present(4.0); // 2.8 s after the stale frame: without the seeked reset, a 'gap'
+    await tick();
+    expect(resets).toEqual(['seek']);
+    expect(frames.map((f) => f.timestamp)).toEqual([1.0, 1.2, 4.0]);
+  });
+
   it('resets when timestamps jump back or forward without a seek event', async () => {
     const video = new FakeVideo();
     const { p, resets, frames } = pump(video);
@@ -210,6 +251,7 @@ describe('FramePump', () => {
     expect(p.active).toBe(false);
     expect(video.waiting).toBe(0);
     expect(video.listeners.get('seeking')?.size).toBe(0);
+    expect(video.listeners.get('seeked')?.size).toBe(0);
     const late = bitmap();
     release(late);
     await tick();

@@ -17,15 +17,20 @@ export interface VideoFrameInfo {
   readonly presentedFrames?: number;
 }
 
+/** The media events the pump follows. */
+export type PumpEvent = 'seeking' | 'seeked' | 'emptied';
+
 /** The slice of HTMLVideoElement the pump uses. */
 export interface VideoLike {
   readonly videoWidth: number;
   readonly videoHeight: number;
   readonly currentTime: number;
+  /** True between 'seeking' and 'seeked': frames shown then may still be from before the jump. */
+  readonly seeking?: boolean;
   requestVideoFrameCallback?(callback: (now: number, metadata: VideoFrameInfo) => void): number;
   cancelVideoFrameCallback?(handle: number): void;
-  addEventListener(type: 'seeking' | 'emptied', listener: () => void): void;
-  removeEventListener(type: 'seeking' | 'emptied', listener: () => void): void;
+  addEventListener(type: PumpEvent, listener: () => void): void;
+  removeEventListener(type: PumpEvent, listener: () => void): void;
 }
 
 /** Where to cut a video frame and the size to scale the cut to. */
@@ -126,6 +131,15 @@ export class FramePump {
   private lastPresented: number | null = null;
   private counts = { framesIn: 0, missed: 0, sampled: 0, delivered: 0, dropped: 0 };
   private readonly onSeeking = () => this.restartStream('seek');
+  /**
+   * A frame callback queued before the seek can still arrive after 'seeking' with its old time;
+   * the sampler would then take the first frame at the new position for a gap. The seek is already
+   * reported, so the grid restarts silently once the new position is reached.
+   */
+  private readonly onSeeked = () => {
+    this.sampler.reset();
+    this.epoch++;
+  };
   private readonly onEmptied = () => this.restartStream('source');
 
   constructor(video: VideoLike, options: FramePumpOptions) {
@@ -150,6 +164,7 @@ export class FramePump {
     if (this.running) return;
     this.running = true;
     this.video.addEventListener('seeking', this.onSeeking);
+    this.video.addEventListener('seeked', this.onSeeked);
     this.video.addEventListener('emptied', this.onEmptied);
     this.schedule();
   }
@@ -160,6 +175,7 @@ export class FramePump {
     this.running = false;
     this.epoch++;
     this.video.removeEventListener('seeking', this.onSeeking);
+    this.video.removeEventListener('seeked', this.onSeeked);
     this.video.removeEventListener('emptied', this.onEmptied);
     if (this.handle !== null) {
       if (this.usingVideoCallback) this.video.cancelVideoFrameCallback?.(this.handle);
@@ -220,6 +236,8 @@ export class FramePump {
       }
       this.lastPresented = presented;
     }
+    // Mid-seek frames belong to neither side of the jump.
+    if (this.video.seeking === true) return;
     const timestamp = metadata.mediaTime;
     const decision = this.sampler.offer(timestamp);
     if (decision.discontinuity !== null) {

@@ -18,6 +18,7 @@ describe('flopRows', () => {
       ['x3d-s', 'cox3d-s'],
       ['x3d-m', 'cox3d-m'],
       ['x3d-l', 'cox3d-l'],
+      ['x3d-s-t64', 'cox3d-s-t64'],
       ['movinet-a0', 'movinet-a0-stream'],
       ['slow-8x8-r50', 'coslow-8x8-r50'],
       ['slowfast-8x8-r50', 'coslowfast-8x8-r50'],
@@ -27,6 +28,7 @@ describe('flopRows', () => {
       { frames: 13, height: 160, width: 160 },
       { frames: 16, height: 224, width: 224 },
       { frames: 16, height: 312, width: 312 },
+      { frames: 64, height: 160, width: 160 },
       { frames: 8, height: 172, width: 172 },
       // The published Slow/SlowFast views: 256 x 256 test crops (see slowfast-config.ts).
       { frames: 8, height: 256, width: 256 },
@@ -41,6 +43,10 @@ describe('flopRows', () => {
     }
     expect(byId.get('x3d-s')?.gflopsPerClip).toBeCloseTo(1.9648, 4);
     expect(byId.get('x3d-s')?.gflopsPerStep).toBeCloseTo(0.15271, 5);
+    // T = 64: the same step, a clip 64/13 as long, and a 63x ratio (CoX3D paper: CoX3D-S_64).
+    expect(byId.get('x3d-s-t64')?.gflopsPerStep).toBeCloseTo(0.15271, 5);
+    expect(byId.get('x3d-s-t64')?.gflopsPerClip).toBeCloseTo(9.666176, 5);
+    expect(byId.get('x3d-s-t64')?.delay).toBe(119);
   });
 
   it('computes ratio = clip / step and element-wise totals above the multiply-adds', () => {
@@ -126,9 +132,12 @@ describe('formatTable', () => {
     expect(lines[3]).toMatch(
       /^x3d-s \/ cox3d-s\s+13x160x160\s+3\.779\s+1\.965\s+0\.1527\s+12\.9\s/,
     );
-    expect(lines[6]).toMatch(/^movinet-a0 \/ movinet-a0-stream\s+8x172x172\s+2\.724\s/);
-    expect(lines[7]).toMatch(/^slow-8x8-r50 \/ coslow-8x8-r50\s+8x256x256\s+32\.428\s+54\.518\s/);
-    expect(lines[8]).toMatch(
+    expect(lines[6]).toMatch(
+      /^x3d-s-t64 \/ cox3d-s-t64\s+64x160x160\s+3\.779\s+9\.666\s+0\.1527\s+63\.3\s/,
+    );
+    expect(lines[7]).toMatch(/^movinet-a0 \/ movinet-a0-stream\s+8x172x172\s+2\.724\s/);
+    expect(lines[8]).toMatch(/^slow-8x8-r50 \/ coslow-8x8-r50\s+8x256x256\s+32\.428\s+54\.518\s/);
+    expect(lines[9]).toMatch(
       /^slowfast-8x8-r50 \/ coslowfast-8x8-r50\s+32x256x256\s+34\.536\s+65\.709\s+2\.0543\s/,
     );
   });

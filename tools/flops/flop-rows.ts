@@ -30,7 +30,13 @@ import {
   type SlowFastConfig,
 } from '../../src/models/slowfast/slowfast-config';
 import { buildX3d } from '../../src/models/x3d/x3d';
-import { X3D_CONFIGS, X3D_PUBLISHED, type X3dConfig } from '../../src/models/x3d/x3d-config';
+import {
+  X3D_CONFIGS,
+  X3D_PUBLISHED,
+  X3D_S,
+  deriveX3dConfig,
+  type X3dConfig,
+} from '../../src/models/x3d/x3d-config';
 
 /** One row of the table; GFLOPs are 1e9 multiply-adds (conv and linear) unless said otherwise. */
 export interface FlopRow {
@@ -257,12 +263,14 @@ export function movinetRow(manifestJson: unknown, frames: number): FlopRow {
 }
 
 /**
- * Every row: X3D-XS, S, M, L, MoViNet-A0-Stream (8 frames, the app's clip length), then
+ * Every row: X3D-XS, S, M, L, X3D-S with T = 64, MoViNet-A0-Stream (8 frames, the app's clip length), then
  * Slow-8x8-R50 and SlowFast-8x8-R50.
  */
 export function flopRows(manifestPath = MOVINET_MANIFEST): FlopRow[] {
   const before = tf.memory().numTensors;
   const rows = X3D_CONFIGS.map(x3dRow);
+  // The CoX3D paper's long-window CoX3D-S: the global pool spans 64 frames, the step cost is S's.
+  rows.push(x3dRow(deriveX3dConfig(X3D_S, { id: 'x3d-s-t64', frames: 64 })));
   rows.push(movinetRow(JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown, 8));
   rows.push(slowRow(SLOW_8X8_R50), slowFastRow(SLOWFAST_8X8_R50));
   if (tf.memory().numTensors !== before) {

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CoModuleBase } from './base';
+import { spatialOutputSize } from './flops';
 import type {
   Clip,
   CoState,
@@ -83,17 +84,6 @@ function temporalPaddingOf(mode: PoolTemporalPadding, kt: number): TemporalPaddi
   );
 }
 
-/** Output length of one spatial axis; throws when the window does not fit. */
-function spatialLength(size: number, kernel: number, stride: number, same: boolean): number {
-  const out = same ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
-  if (!(out >= 1)) {
-    throw new Error(
-      `A pooling window of ${kernel} does not fit an input of ${size} with 'valid' padding.`,
-    );
-  }
-  return out;
-}
-
 /**
  * Continual 3D pooling (average or max) over [kt, kh, kw] windows.
  *
@@ -154,10 +144,9 @@ export class CoPool3d extends CoModuleBase {
   outputShape(input: FrameShape): FrameShape {
     const [, kh, kw] = this.kernelSize;
     const [, sh, sw] = this.strides;
-    const same = this.spatialPadding === 'same';
     return {
-      height: spatialLength(input.height, kh, sh, same),
-      width: spatialLength(input.width, kw, sw, same),
+      height: spatialOutputSize(input.height, kh, sh, this.spatialPadding),
+      width: spatialOutputSize(input.width, kw, sw, this.spatialPadding),
       channels: input.channels,
     };
   }

@@ -15,9 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { createServer, type Plugin } from 'vite';
 import type { PageConfig } from '../../src/bench/run-bench';
+import { DEFAULT_MODEL } from '../tflite/convert-movinet';
 import { formatTable, validateRow, type BenchReport, type BenchRow } from './bench-format';
 
-const TFLITE_FILE = '/work/shared/models/movinet-a0-stream/movinet_a0_stream_int8.tflite';
+/** The original model, from ../shared beside the repository (the converter's default input). */
+const TFLITE_FILE = DEFAULT_MODEL;
 const TFLITE_URL = '/__bench/movinet_a0_stream_int8.tflite';
 
 /** Parsed command line. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BLOCK, DEFAULT_FINETUNE_LR, DEFAULT_SET, parseDistillArgs } from './distill';
 import type { VariantRow } from './variant-run';
-import { median } from './time-variants';
+import { median, withTimings } from './time-variants';
 import { formatTable, methodName, METHODS, pickShipped, SHIP_MIN_AGREEMENT } from './variants';
 
 describe('parseDistillArgs', () => {
@@ -150,5 +150,37 @@ describe('variants.ts and time-variants.ts helpers', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([7])).toBe(7);
+  });
+
+  it('writes cpu timings by row id and wasm timings by prune ratio', () => {
+    const rows = [
+      row('dense', 0, 'dense', 0, 1),
+      row('p30', 0.3, 'none', 0.1, 0.9),
+      row('p30-a', 0.3, 'splora', 0.5, 0.8),
+      row('p50-a', 0.5, 'splora', 0.9, 0.6),
+    ];
+    const cpu = withTimings(rows, new Map([['p30', 12.34]]), 'cpu');
+    expect(cpu.map((r) => r.msPerStep)).toEqual([10, 12.3, 10, 10]);
+    expect(cpu.some((r) => r.wasmMsPerStep !== undefined)).toBe(false);
+    const wasm = withTimings(
+      rows,
+      new Map([
+        ['dense', 6.66],
+        ['p30', 4.92],
+      ]),
+      'wasm',
+    );
+    expect(wasm.map((r) => r.wasmMsPerStep)).toEqual([6.7, 4.9, 4.9, undefined]);
+    expect(wasm.map((r) => r.msPerStep)).toEqual([10, 10, 10, 10]);
+    expect(() =>
+      withTimings(
+        rows,
+        new Map([
+          ['p30', 4],
+          ['p30-a', 5],
+        ]),
+        'wasm',
+      ),
+    ).toThrow('Two folders timed for the prune ratio 0.3');
   });
 });

@@ -80,6 +80,11 @@ export interface VariantRow {
   readonly perClip: Readonly<Record<string, Agreement>>;
   /** Mean ms per streaming step, cpu backend in Node, over all evaluation frames. */
   readonly msPerStep: number;
+  /**
+   * Median ms per streaming step on TF.js's WASM backend (Node, SIMD, one thread), measured by
+   * time-variants.ts per prune ratio: every variant of one ratio has the same shapes.
+   */
+  readonly wasmMsPerStep?: number;
   readonly trainSeconds: number;
   /**
    * The training budget of this row (absent for the dense row): rows compared with each other

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { disposeState, frameAt } from './base';
 import { CoCumulativeAvgPool, CoGlobalAvgPool } from './global-pool';
 import type { Clip, CoModule, Frame } from './module';
-import { expectNoLeakedTensors, seededClip, seededRandom, seededTensor } from './testing';
+import {
+  expectNoLeakedTensors,
+  expectSteadyTensors,
+  seededClip,
+  seededRandom,
+  seededTensor,
+} from './testing';
 import {
   expectTensorsCloseAsync,
   maxAbsDiffAsync,
@@ -163,14 +169,11 @@ describe('CoGlobalAvgPool', () => {
     const module = new CoGlobalAvgPool({ name: 'g', window: 4, temporalPadding: 'causal' });
     const frame = seededTensor([1, 3, 3, 2], 33) as Frame;
     await expectNoLeakedTensors(() => {
-      let steady = -1;
-      for (let i = 0; i < 1000; i++) {
+      expectSteadyTensors(() => {
         tf.tidy(() => {
           module.forwardStep(frame)?.dispose();
         });
-        if (i === 10) steady = tf.memory().numTensors;
-      }
-      expect(tf.memory().numTensors).toBe(steady);
+      });
       module.resetState();
     });
     frame.dispose();
@@ -295,14 +298,11 @@ describe('CoCumulativeAvgPool', () => {
     const module = new CoCumulativeAvgPool({ name: 'c' });
     const frame = seededTensor([1, 3, 3, 2], 43) as Frame;
     await expectNoLeakedTensors(() => {
-      let steady = -1;
-      for (let i = 0; i < 1000; i++) {
+      expectSteadyTensors(() => {
         tf.tidy(() => {
           module.forwardStep(frame).dispose();
         });
-        if (i === 10) steady = tf.memory().numTensors;
-      }
-      expect(tf.memory().numTensors).toBe(steady);
+      });
       module.resetState();
     });
     frame.dispose();

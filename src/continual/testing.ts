@@ -58,6 +58,19 @@ export async function expectNoLeakedTensors(fn: () => void | Promise<void>): Pro
   expect(tf.memory().numTensors).toBe(before);
 }
 
+/**
+ * Runs `step` `steps` times and asserts that the number of live tensors stops changing once the
+ * buffers are full (after `settle` steps): state is replaced, never accumulated.
+ */
+export function expectSteadyTensors(step: () => void, steps = 1000, settle = 10): void {
+  let steady = -1;
+  for (let i = 0; i < steps; i++) {
+    step();
+    if (i === settle) steady = tf.memory().numTensors;
+  }
+  expect(tf.memory().numTensors).toBe(steady);
+}
+
 /** What {@link streamAndCompare} observed. */
 export interface StreamComparison {
   /** Steps that returned null before the first output. */

@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { chromiumArgs } from './vitest.config';
+import { CHROMIUM_PATH, chromiumArgs } from './tools/chromium';
 import { fakeCameraArgs } from './e2e/media';
 
 /** Where `vite preview` serves the production build (see package.json "preview"). */
@@ -31,8 +31,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: chromiumArgs,
+      executablePath: CHROMIUM_PATH,
+      args: [...chromiumArgs],
     },
   },
   projects: [
@@ -41,7 +41,7 @@ export default defineConfig({
       testIgnore: /no-webgpu\.spec\.ts/,
       use: {
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          executablePath: CHROMIUM_PATH,
           // A fake camera that films the arm-wrestling clip, permission granted.
           args: [...chromiumArgs, ...fakeCameraArgs],
         },
@@ -52,7 +52,7 @@ export default defineConfig({
       testMatch: /no-webgpu\.spec\.ts/,
       use: {
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          executablePath: CHROMIUM_PATH,
           args: argsWithoutWebGpu,
         },
       },

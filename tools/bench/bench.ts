@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import { CHROMIUM_PATH, chromiumArgs } from '../chromium';
 import { createServer, type Plugin } from 'vite';
 import type { PageConfig } from '../../src/bench/run-bench';
 import { DEFAULT_MODEL } from '../tflite/convert-movinet';
@@ -119,16 +120,8 @@ async function main(): Promise<void> {
   await server.listen();
   const base = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--enable-unsafe-webgpu',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: [...chromiumArgs],
   });
   const rows: BenchRow[] = [];
   let userAgent = '';

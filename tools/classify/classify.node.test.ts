@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH } from '../chromium';
 import { ClassifyError, parseArgs } from './classify';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLIP = resolve(ROOT, '../shared/videos/arm_wrestling.mp4');
 const HAVE_CLIP = existsSync(CLIP);
-const HAVE_CHROMIUM = existsSync('/usr/bin/chromium');
+const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
 
 interface Run {
   readonly code: number;

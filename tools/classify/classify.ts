@@ -13,6 +13,7 @@ import { createServer as createNetServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
+import { CHROMIUM_PATH, chromiumArgs } from '../chromium';
 import { build, preview } from 'vite';
 import {
   parseEvent,
@@ -193,16 +194,8 @@ export async function classify(
     logLevel: 'error',
   });
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--enable-unsafe-webgpu',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: [...chromiumArgs],
   });
   try {
     const page = await browser.newPage();

@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright';
+import { CHROMIUM_PATH, chromiumArgs } from '../chromium';
 import { createServer } from 'vite';
 import type { SoakConfig } from '../../src/soak/run-soak';
 import { judgeSoak, type SoakRun } from './soak-report';
@@ -71,18 +72,8 @@ async function main(): Promise<void> {
   await server.listen();
   const base = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--enable-unsafe-webgpu',
-      '--enable-precise-memory-info',
-      '--js-flags=--expose-gc',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: [...chromiumArgs, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
   });
   let run: SoakRun;
   const started = Date.now();

@@ -14,13 +14,8 @@ import {
 } from './conv3d';
 import { spatialPadAmounts } from './flops';
 import type { Clip } from './module';
-import {
-  expectTensorsClose,
-  seededClip,
-  seededRandom,
-  seededTensor,
-  streamAndCompare,
-} from './testing';
+import { expectTensorsClose, seededClip, seededRandom, seededTensor } from './testing';
+import { streamAndCompareAsync } from './testing-async';
 
 /** tf.conv3d over the explicitly padded clip, per group, then bias and activation. */
 function groundTruth(module: CoConv3d, clip: Clip): tf.Tensor {
@@ -128,7 +123,7 @@ function sweep(count: number): { label: string; options: CoConv3dOptions; clip: 
 describe('CoConv3d against tf.conv3d (cpu)', () => {
   const cases = sweep(60);
 
-  it.each(cases)('$label', ({ options, clip }) => {
+  it.each(cases)('$label', async ({ options, clip }) => {
     for (const stateForm of ['frame-buffer', 'partial-sums'] as ConvStateForm[]) {
       // The sweep's tensors are shared by both forms, so each module gets clones to own.
       const module = new CoConv3d({
@@ -142,7 +137,7 @@ describe('CoConv3d against tf.conv3d (cpu)', () => {
       // float32 sums of at most 5 * 5 * 5 * 6 = 750 products of magnitude <= 0.5, summed in
       // another order than tf.conv3d: 1e-5 absolute.
       expectTensorsClose(actual, expected, 1e-5);
-      const seen = streamAndCompare(module, clip, 1e-5);
+      const seen = await streamAndCompareAsync(module, clip, 1e-5);
       expect(seen.leadingNulls).toBe(module.delay);
       tf.dispose([actual, expected]);
       module.dispose();

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import type { Clip, TemporalFill } from './module';
 import { CoPool3d, type PoolKind, type PoolTemporalPadding } from './pool3d';
-import { expectTensorsClose, seededTensor, streamAndCompare } from './testing';
+import { expectTensorsClose, seededTensor } from './testing';
+import { streamAndCompareAsync } from './testing-async';
 
 // Both sides sum/compare the same float32 values; only the order of additions differs
 // (separable vs one 3D window), a few ulps of values up to 5 in magnitude.
@@ -128,7 +129,7 @@ describe('CoPool3d against tf.avgPool3d / tf.maxPool3d (cpu)', () => {
   for (const kind of ['avg', 'max'] as PoolKind[]) {
     for (const c of cases) {
       const label = `${kind} k${c.kernelSize.join('x')} s${c.stride.join('x')} ${c.spatialPadding} t=${String(c.temporalPadding)} ${c.temporalFill}`;
-      it(label, () => {
+      it(label, async () => {
         const module = new CoPool3d({ name: 'p', kind, ...c });
         for (const [seed, lo, hi] of [
           [1, -1, 1],
@@ -140,7 +141,7 @@ describe('CoPool3d against tf.avgPool3d / tf.maxPool3d (cpu)', () => {
           expect(ours.shape).toEqual(truth.shape);
           expectTensorsClose(ours, truth, TOL);
           // And the stream, through the offline twin.
-          streamAndCompare(module, clip, 1e-6);
+          await streamAndCompareAsync(module, clip, 1e-6);
           tf.dispose([clip, ours, truth]);
         }
         module.dispose();

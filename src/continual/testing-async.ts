@@ -37,9 +37,10 @@ export async function expectTensorsCloseAsync(
 }
 
 /**
- * testing.ts' streamAndCompare with asynchronous read-back: streams `clip` through `module` from
- * a reset state and asserts that streaming output k equals clip output k within `tol`, for every
- * clip output that has a streaming counterpart, and that the counts match the derived lengths.
+ * The property every continual module must have, read back asynchronously (safe on every
+ * backend): streams `clip` through `module` from a reset state and asserts that streaming output
+ * k equals clip output k within `tol`, for every clip output that has a streaming counterpart,
+ * and that the counts match the derived lengths.
  */
 export async function streamAndCompareAsync(
   module: CoModule,

@@ -1,12 +1,12 @@
 /**
  * Test helpers for continual modules (imported by *.test.ts only; never by library code).
  * Learned from tfjs-core's own test utilities: a closeness check with an explicit tolerance,
- * a leak check on numTensors, and the streaming-vs-clip equivalence every module must pass.
+ * and leak checks on numTensors; the streaming-vs-clip equivalence every module must pass is
+ * streamAndCompareAsync in testing-async.ts (it reads back safely on every backend).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { clipOutputLength, frameAt } from './base';
-import type { Clip, CoModule, Frame } from './module';
+import type { Clip } from './module';
 
 /** Deterministic pseudo-random numbers (mulberry32), so fixtures are the same on every backend. */
 export function seededRandom(seed: number): () => number {
@@ -71,7 +71,7 @@ export function expectSteadyTensors(step: () => void, steps = 1000, settle = 10)
   expect(tf.memory().numTensors).toBe(steady);
 }
 
-/** What {@link streamAndCompare} observed. */
+/** What streamAndCompareAsync (testing-async.ts) observed. */
 export interface StreamComparison {
   /** Steps that returned null before the first output. */
   readonly leadingNulls: number;
@@ -81,51 +81,4 @@ export interface StreamComparison {
   readonly compared: number;
   /** Largest |streaming - clip| over all compared outputs. */
   readonly maxDiff: number;
-}
-
-/**
- * Streams `clip` frame by frame through `module` from a reset state and compares every streaming
- * output with the offline `forward(clip)`: streaming output k must equal clip output k, for every
- * clip output that has a streaming counterpart (all but the last `padding.end / stride`).
- * Asserts the counts and that the difference is within `tol`; returns what it saw.
- */
-export function streamAndCompare(module: CoModule, clip: Clip, tol: number): StreamComparison {
-  module.resetState();
-  const steps = clip.shape[1];
-  const streamed: Frame[] = [];
-  let leadingNulls = 0;
-  let nullSteps = 0;
-  for (let t = 0; t < steps; t++) {
-    const frame = frameAt(clip, t);
-    // Inside tf.tidy, as callers do: state a module keeps across steps must survive the scope.
-    const out = tf.tidy(() => module.forwardStep(frame) ?? undefined) ?? null;
-    frame.dispose();
-    if (out === null) {
-      nullSteps++;
-      if (streamed.length === 0) leadingNulls++;
-    } else {
-      streamed.push(out);
-    }
-  }
-  const offline = module.forward(clip);
-  const clipLength = clipOutputLength(steps, module.receptiveField, module.padding, module.stride);
-  expect(offline.shape[1]).toBe(clipLength);
-  const withoutFuture = clipOutputLength(
-    steps,
-    module.receptiveField,
-    { start: module.padding.start, end: 0 },
-    module.stride,
-  );
-  expect(streamed.length).toBe(withoutFuture);
-  let maxDiff = 0;
-  for (let k = 0; k < streamed.length; k++) {
-    const expected = frameAt(offline, k);
-    const actual = streamed[k] as Frame;
-    maxDiff = Math.max(maxDiff, maxAbsDiff(actual, expected));
-    expected.dispose();
-  }
-  tf.dispose(streamed);
-  offline.dispose();
-  expect(maxDiff, `max |stream - clip| = ${maxDiff}, tolerance ${tol}`).toBeLessThanOrEqual(tol);
-  return { leadingNulls, nullSteps, compared: streamed.length, maxDiff };
 }

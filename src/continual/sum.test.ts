@@ -24,7 +24,34 @@ describe('sumInOrder', () => {
     });
   }
 
-  it('refuses an empty list', () => {
-    expect(() => sumInOrder([])).toThrow(/at least one tensor/);
+  it('refuses an empty list with its own message', () => {
+    expect(() => sumInOrder([])).toThrow('sumInOrder needs at least one tensor.');
   });
+
+  // One addN of the first 7, then one per further 6 (the running sum takes the 7th slot): a
+  // chunk too many would add an addN of the sum alone.
+  for (const [n, addNs] of [
+    [1, 1],
+    [7, 1],
+    [8, 2],
+    [13, 2],
+    [14, 3],
+    [19, 3],
+  ] as const) {
+    it(`sums ${n} tensors with ${addNs} addN call(s)`, () => {
+      const inputs = Array.from({ length: n }, () => tf.ones([2]));
+      const before = tf.memory().numTensors;
+      let made = 0;
+      const sum = tf.tidy(() => {
+        const inner = tf.memory().numTensors;
+        const out = sumInOrder(inputs);
+        // Each addN leaves one tensor (its output) until the scope ends.
+        made = tf.memory().numTensors - inner;
+        return out;
+      });
+      expect(made).toBe(addNs);
+      tf.dispose([sum, ...inputs]);
+      expect(tf.memory().numTensors).toBe(before - n);
+    });
+  }
 });

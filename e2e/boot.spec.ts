@@ -100,3 +100,40 @@ test('?backend=cpu is honoured', async ({ page }) => {
     'Running on the plain JavaScript CPU backend (slow), as requested by ?backend=cpu.',
   );
 });
+
+test('the backend picker switches the backend live and keeps the choice in the URL', async ({
+  page,
+}) => {
+  const errors = trackErrors(page);
+  await page.goto('/?backend=wasm');
+  await waitForReady(page);
+  const picker = page.getByTestId('backend-picker');
+  const backend = page.getByTestId('backend');
+  await expect(picker).toHaveValue('wasm');
+  await expect(backend).toHaveText('wasm');
+
+  // Another backend: the model loads again on it, and the page says why it runs there.
+  await picker.selectOption('cpu');
+  await expect(backend).toHaveText('cpu');
+  await waitForReady(page);
+  await expect(page.getByTestId('backend-reason')).toHaveText(
+    'Running on the plain JavaScript CPU backend (slow), as requested by ?backend=cpu.',
+  );
+  expect(new URL(page.url()).searchParams.get('backend')).toBe('cpu');
+
+  // Best available: the default order again, and the URL no longer asks for anything.
+  await picker.selectOption('auto');
+  await expect(backend).toHaveText('webgpu');
+  await waitForReady(page);
+  await expect(page.getByTestId('backend-reason')).toHaveText(/the preferred backend\.$/);
+  expect(new URL(page.url()).searchParams.has('backend')).toBe(false);
+
+  // A reload keeps the last choice.
+  await picker.selectOption('wasm');
+  await expect(backend).toHaveText('wasm');
+  await page.reload();
+  await waitForReady(page);
+  await expect(picker).toHaveValue('wasm');
+  await expect(backend).toHaveText('wasm');
+  expect(errors).toEqual([]);
+});

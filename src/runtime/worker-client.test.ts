@@ -92,6 +92,39 @@ const rgba = () => ({ data: new Uint8ClampedArray(4 * 4 * 4), width: 4, height: 
 const prediction = (frameId: number) =>
   message({ type: 'prediction', frameId, timestamp: 0, preprocessMs: 0 });
 
+describe('InferenceClient and the page URL', () => {
+  it('reads ?backend= at each load, so a picker that rewrites the URL takes effect', () => {
+    const page = { search: '?backend=cpu' };
+    const workers: FakeWorker[] = [];
+    const client = new InferenceClient({
+      createWorker: () => {
+        const w = new FakeWorker();
+        workers.push(w);
+        return w;
+      },
+      search: () => page.search,
+    });
+    const sentBackend = () => {
+      const w = workers[workers.length - 1] as FakeWorker;
+      const msg = w.sent[w.sent.length - 1]?.msg;
+      return msg?.type === 'load' ? msg.backend : undefined;
+    };
+    void client.load({ modelId: 'tiny' }).catch(() => undefined);
+    expect(sentBackend()).toEqual({ requested: 'cpu', source: 'url' });
+    page.search = '?backend=webgl&model=x';
+    void client.load({ modelId: 'tiny' }).catch(() => undefined);
+    expect(sentBackend()).toEqual({ requested: 'webgl', source: 'url' });
+    page.search = '';
+    void client.load({ modelId: 'tiny' }).catch(() => undefined);
+    expect(sentBackend()).toBeNull();
+    // An argument still wins over the URL.
+    page.search = '?backend=cpu';
+    void client.load({ modelId: 'tiny', backend: 'wasm' }).catch(() => undefined);
+    expect(sentBackend()).toEqual({ requested: 'wasm', source: 'argument' });
+    client.dispose();
+  });
+});
+
 describe('InferenceClient requests', () => {
   it('loads with the page override and resolves with the ready message', async () => {
     const { client, last } = fakeClient();

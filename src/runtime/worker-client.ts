@@ -49,8 +49,11 @@ export interface InferenceClientOptions {
   /** Crashes within `restartWindowMs` after which the client gives up. Default 3. */
   readonly maxRestarts?: number;
   readonly restartWindowMs?: number;
-  /** Query string read for `?backend=`; default the page's. */
-  readonly search?: string;
+  /**
+   * Query string read for `?backend=` at each load (a function is asked each time); default the
+   * page's as it is then, so a picker that rewrites the URL takes effect on the next load.
+   */
+  readonly search?: string | (() => string);
   /** Clock, ms; default performance.now. */
   readonly now?: () => number;
 }
@@ -101,7 +104,8 @@ export class InferenceClient {
   private readonly maxInFlight: number;
   private readonly maxRestarts: number;
   private readonly restartWindowMs: number;
-  private readonly search: string;
+  /** The query string `?backend=` is read from: the page's as it is at each load (a picker may change it). */
+  private readonly search: () => string;
   private readonly now: () => number;
   private worker: WorkerLike | null;
   private readonly listeners = new Map<keyof ClientEvents, Set<(msg: never) => void>>();
@@ -121,7 +125,8 @@ export class InferenceClient {
     this.maxInFlight = options.maxInFlight ?? 2;
     this.maxRestarts = options.maxRestarts ?? 3;
     this.restartWindowMs = options.restartWindowMs ?? 60_000;
-    this.search = options.search ?? globalThis.location?.search ?? '';
+    const search = options.search ?? (() => globalThis.location?.search ?? '');
+    this.search = typeof search === 'function' ? search : () => search;
     this.now = options.now ?? (() => performance.now());
     if (!(Number.isInteger(this.maxInFlight) && this.maxInFlight >= 1)) {
       throw new Error(`maxInFlight must be a positive integer, got ${this.maxInFlight}.`);
@@ -149,7 +154,7 @@ export class InferenceClient {
       type: 'load',
       modelId: request.modelId,
       variant: request.variant ?? null,
-      backend: resolveOverride(request.backend, this.search),
+      backend: resolveOverride(request.backend, this.search()),
       weightsBaseUrl: request.weightsBaseUrl ?? null,
     });
     this.waiter?.reject(new LoadError('superseded', 'A newer model load replaced this one.'));

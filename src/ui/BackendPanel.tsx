@@ -1,5 +1,14 @@
-/** The compute backend: which one, why, what its probe found, and every backend tried. */
-import type { BackendInfo } from '../runtime/backend';
+/**
+ * The compute backend: which one, why, what its probe found, every backend tried, and a picker to
+ * ask for another.
+ */
+import {
+  BACKEND_LABELS,
+  BACKEND_PRIORITY,
+  parseBackendName,
+  type BackendInfo,
+} from '../runtime/backend';
+import { useController } from './controller-context';
 import { useAppStore } from './store';
 
 /** Short facts about the running backend, e.g. "SIMD · 2 threads". */
@@ -26,6 +35,9 @@ export function BackendPanel() {
   const reason = useAppStore((s) => s.reason);
   const info = useAppStore((s) => s.info);
   const attempts = useAppStore((s) => s.attempts);
+  const request = useAppStore((s) => s.backendRequest);
+  const loading = useAppStore((s) => s.status === 'loading');
+  const controller = useController();
   return (
     <section className="card" aria-labelledby="backend-heading">
       <div className="card-head">
@@ -40,6 +52,22 @@ export function BackendPanel() {
         <p className="muted small">Choosing a backend…</p>
       )}
       {reason && <p data-testid="backend-reason">{reason}</p>}
+      <label className="field">
+        <span>Run on</span>
+        <select
+          data-testid="backend-picker"
+          value={request}
+          disabled={loading}
+          onChange={(e) => void controller.setBackend(parseBackendName(e.target.value) ?? 'auto')}
+        >
+          <option value="auto">Best available (WebGPU, WASM, WebGL, CPU)</option>
+          {BACKEND_PRIORITY.map((b) => (
+            <option key={b} value={b}>
+              {BACKEND_LABELS[b]}
+            </option>
+          ))}
+        </select>
+      </label>
       {attempts.length > 0 && (
         <details open={attempts.length > 1}>
           <summary>Backends tried</summary>

@@ -6,6 +6,7 @@
  * Data flows one way: source -> pump -> worker -> (prediction) -> live feed / store -> views.
  */
 import { DEFAULT_MODEL_ID, DENSE_VARIANT, MODEL_ENTRIES } from '../models/model-entries';
+import { parseBackendName } from '../runtime/backend';
 import type { ResetReason } from '../runtime/protocol';
 import {
   InferenceClient,
@@ -27,6 +28,7 @@ import {
   liveFeed,
   resolutionRequest,
   setBackendChoice,
+  setBackendRequest,
   setCameras,
   setError,
   setFatalError,
@@ -38,6 +40,7 @@ import {
   setSource,
   showNotice,
   startLoading,
+  type BackendRequest,
   type ErrorOrigin,
   type NoticeReason,
 } from './store';
@@ -118,6 +121,9 @@ export class DashboardController {
       MODEL_ENTRIES.map((m) => m.id),
     );
     this.setMode(choices.mode ?? 'online');
+    setBackendRequest(
+      parseBackendName(new URLSearchParams(this.search).get('backend') ?? '') ?? 'auto',
+    );
     void this.loadModel(choices.modelId ?? DEFAULT_MODEL_ID, false);
     void this.refreshCameras();
     globalThis.navigator?.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
@@ -177,6 +183,24 @@ export class DashboardController {
       const kind = e instanceof LoadError ? e.kind : 'model-load';
       setFatalError(kind === 'backend' ? 'backend' : kind === 'model-load' ? 'model' : 'worker', e);
     }
+  }
+
+  /**
+   * Runs the models on `request` from now on ('auto': the default order). The choice goes into
+   * the page's `?backend=` (the worker client reads it at each load, and a reload keeps it), and
+   * the current model and variant load again on it: the stream state starts empty.
+   */
+  async setBackend(request: BackendRequest): Promise<void> {
+    const location = globalThis.location;
+    if (location !== undefined) {
+      const url = new URL(location.href);
+      if (request === 'auto') url.searchParams.delete('backend');
+      else url.searchParams.set('backend', request);
+      globalThis.history.replaceState(globalThis.history.state, '', url);
+    }
+    setBackendRequest(request);
+    const { modelId, variant } = appStore.getState();
+    await this.loadModel(modelId, true, variant);
   }
 
   /** What runs per frame. */

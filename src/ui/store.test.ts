@@ -12,6 +12,7 @@ import {
   selectCamera,
   selectResolution,
   setBackendChoice,
+  setBackendRequest,
   setCameras,
   setError,
   setFatalError,
@@ -189,6 +190,16 @@ describe('app store: choices', () => {
     expect(liveFeed.online.top5).toBeNull();
     setMode('both');
     expect(appStore.getState().mode).toBe('both');
+  });
+
+  it('keeps the asked-for backend apart from the one running (a fallback does not change it)', () => {
+    expect(appStore.getState().backendRequest).toBe('auto');
+    setBackendRequest('webgpu');
+    setBackendChoice(choice);
+    expect(appStore.getState().backendRequest).toBe('webgpu');
+    expect(appStore.getState().backend).toBe('wasm');
+    setBackendRequest('auto');
+    expect(appStore.getState().backendRequest).toBe('auto');
   });
 
   it('keeps a picked camera only while it is listed', () => {

@@ -110,6 +110,8 @@ export interface AppState {
   readonly info: BackendInfo | null;
   /** Every backend tried, in order. */
   readonly attempts: readonly BackendAttempt[];
+  /** The backend the user asked for (the picker, or `?backend=`), 'auto' for the default order. */
+  readonly backendRequest: BackendRequest;
   /** The model asked for (loading or loaded). */
   readonly modelId: string;
   /** The weights variant asked for (loading or loaded): {@link DENSE_VARIANT} or a variant id. */
@@ -141,6 +143,7 @@ function initialState(modelId: string): AppState {
     reason: '',
     info: null,
     attempts: [],
+    backendRequest: 'auto',
     modelId,
     variant: DENSE_VARIANT,
     model: null,
@@ -206,6 +209,14 @@ export function startLoading(modelId: string, variant: string = DENSE_VARIANT): 
 export function setLoadProgress(phase: LoadPhase, loaded: number, total: number): void {
   if (appStore.getState().status !== 'loading') return;
   appStore.setState({ loading: { phase, loaded, total } });
+}
+
+/** What the backend picker offers: the default order, or one backend tried first. */
+export type BackendRequest = 'auto' | BackendName;
+
+/** The backend the user asked for (shown by the picker; the next load uses it). */
+export function setBackendRequest(request: BackendRequest): void {
+  appStore.setState({ backendRequest: request });
 }
 
 /** Records the chosen backend (at load, or after a fallback). */

@@ -122,6 +122,28 @@ describe('TemporalWindow', () => {
     w.dispose();
   });
 
+  it('restores a snapshot taken while it was still filling, and refuses malformed ones', async () => {
+    const w = new TemporalWindow(base);
+    expect(await pushAll(w, [5])).toEqual([null]);
+    const filling = w.getState();
+    expect(filling['frames']).toMatchObject({ '0': null });
+    expect(await pushAll(w, [7, 9])).toEqual([null, 7]);
+    w.setState(filling);
+    disposeState(filling);
+    // From [5] again: the next two frames complete the window (5 + 7 + 9) / 3.
+    expect(await pushAll(w, [7, 9])).toEqual([null, 7]);
+    expect(() => w.setState({ step: 1 })).toThrow('State key "frames" must be a nested state.');
+    expect(() => w.setState({ step: 1, frames: 3 })).toThrow('must be a nested state');
+    expect(() => w.setState({ step: 1, frames: { '0': null } })).toThrow(
+      'State holds 1 frames; this window keeps 2.',
+    );
+    expect(() => w.setState({ step: -1, frames: { '0': null, '1': null } })).toThrow(
+      'State key "step" must be a non-negative integer, got -1.',
+    );
+    w.dispose();
+    expect(w.getState()).toEqual({ step: 3, frames: { '0': null, '1': null } });
+  });
+
   it('rejects bad configurations', () => {
     const make = (o: Partial<Record<keyof TemporalWindowOptions, unknown>>) => () =>
       new TemporalWindow({ ...base, ...o } as TemporalWindowOptions);

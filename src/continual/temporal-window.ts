@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sumInOrder } from './sum';
-import { clipOutputLength, stateNumber, stateTensor } from './base';
+import { clipOutputLength, stateChild, stateNumber, stateTensor } from './base';
 import type { CoState, TemporalFill, TemporalPadding } from './module';
 
 /** How a temporal window combines its frames. */
@@ -150,15 +150,7 @@ export class TemporalWindow {
     if (!Number.isInteger(step) || step < 0) {
       throw new Error(`State key "step" must be a non-negative integer, got ${step}.`);
     }
-    const frames = state['frames'];
-    if (
-      frames === null ||
-      frames === undefined ||
-      typeof frames === 'number' ||
-      frames instanceof tf.Tensor
-    ) {
-      throw new Error('State key "frames" must be a nested state.');
-    }
+    const frames = stateChild(state, 'frames');
     if (Object.keys(frames).length !== this.buffer.length) {
       throw new Error(
         `State holds ${Object.keys(frames).length} frames; this window keeps ${this.buffer.length}.`,

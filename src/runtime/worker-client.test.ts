@@ -42,7 +42,12 @@ class FakeWorker implements WorkerLike {
 }
 
 function fakeClient(
-  options: { maxInFlight?: number; maxRestarts?: number; now?: () => number } = {},
+  options: {
+    maxInFlight?: number;
+    maxRestarts?: number;
+    now?: () => number;
+    search?: string | (() => string);
+  } = {},
 ) {
   const workers: FakeWorker[] = [];
   const client = new InferenceClient({
@@ -95,18 +100,9 @@ const prediction = (frameId: number) =>
 describe('InferenceClient and the page URL', () => {
   it('reads ?backend= at each load, so a picker that rewrites the URL takes effect', () => {
     const page = { search: '?backend=cpu' };
-    const workers: FakeWorker[] = [];
-    const client = new InferenceClient({
-      createWorker: () => {
-        const w = new FakeWorker();
-        workers.push(w);
-        return w;
-      },
-      search: () => page.search,
-    });
+    const { client, last } = fakeClient({ search: () => page.search });
     const sentBackend = () => {
-      const w = workers[workers.length - 1] as FakeWorker;
-      const msg = w.sent[w.sent.length - 1]?.msg;
+      const msg = last().sent[last().sent.length - 1]?.msg;
       return msg?.type === 'load' ? msg.backend : undefined;
     };
     void client.load({ modelId: 'tiny' }).catch(() => undefined);
